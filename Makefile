@@ -1,0 +1,56 @@
+# The two commands: `make run` and `make test`. Both start the project's own Postgres and Redis
+# (scripts/stack.sh) unless DATABASE_URL and REDIS_URL are set.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+STACK := scripts/stack.sh
+# The stack's URLs, as exports, for recipes that need them.
+ENV = eval "$$($(STACK) up)"
+
+.PHONY: run test build stack stop migrate seed generate vet fmt bench fuzz clean
+
+build:
+	go build -o bin/server .
+
+stack:
+	@$(STACK) up >/dev/null
+
+stop:
+	@$(STACK) down
+
+migrate: build
+	@$(ENV) && ./bin/server migrate
+
+seed: migrate
+	@$(ENV) && ./bin/server seed
+
+run: build
+	@$(ENV) && ./bin/server migrate && ./bin/server seed && \
+	  echo "" && \
+	  echo "  GraphQL:    http://localhost:$${PORT:-8080}/graphql" && \
+	  echo "  Playground: http://localhost:$${PORT:-8080}/" && \
+	  echo "  Logins:     customer@example.com / customer-pass-1   admin@example.com / admin-pass-1" && \
+	  echo "" && \
+	  exec ./bin/server serve
+
+# The whole suite against the local stack, with the race detector; fuzz targets run briefly.
+test:
+	@$(ENV) && go vet ./... && go test -race -count=1 -timeout 9m ./...
+
+fuzz:
+	go test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} ./domain/money/
+	go test -run '^$$' -fuzz FuzzParseCursor -fuzztime $${FUZZTIME:-30s} ./resolvers/relay/
+
+bench:
+	@$(ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} -count $${COUNT:-5} ./...
+
+generate:
+	go run github.com/99designs/gqlgen generate
+
+vet:
+	go vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"storefront/resolvers"
+	"storefront/store/postgres"
+	sredis "storefront/store/redis"
+)
+
+// App is one server instance: its connections, services, HTTP handler and workers.
+type App struct {
+	cfg    Config
+	log    *slog.Logger
+	Pool   *pgxpool.Pool
+	Redis  *sredis.Client
+	deps   resolvers.Deps
+	router http.Handler
+
+	// workers run beside the HTTP server until shutdown: outbox relay, expiry sweeps.
+	workers []func(context.Context)
+	// shuttingDown flips /readyz to 503 as soon as a stop begins, so load balancers drain us.
+	shuttingDown atomic.Bool
+}
+
+// New connects to Postgres and Redis and builds every service. It does not migrate: the
+// `migrate` subcommand (or a test's template database) does that once, not per instance.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	rdb, err := sredis.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, Pool: pool, Redis: rdb}
+	if err := a.wire(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.router = a.routes()
+	return a, nil
+}
+
+// wire builds the domain services over the stores and hands them to the resolvers.
+func (a *App) wire(ctx context.Context) error {
+	return nil
+}
+
+// Handler is the whole HTTP surface of this instance.
+func (a *App) Handler() http.Handler { return a.router }
+
+// Config returns the configuration the instance runs with.
+func (a *App) Config() Config { return a.cfg }
+
+// Close releases connections. Call it after Serve returns.
+func (a *App) Close() {
+	if a.Redis != nil {
+		_ = a.Redis.Close()
+	}
+	if a.Pool != nil {
+		a.Pool.Close()
+	}
+}
+
+// Serve answers HTTP on ln and runs the workers until ctx is cancelled, then stops gracefully:
+// readiness turns 503 at once, new connections are refused, in-flight requests get up to the
+// shutdown timeout to finish, and workers are stopped and waited for.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.router,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, w := range a.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(workerCtx)
+		}()
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		a.shuttingDown.Store(true)
+		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopWorkers()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+// Package app wires the store together: it reads configuration, connects Postgres and Redis,
+// builds the domain services and the HTTP surface, and runs the background workers. Package main
+// only parses the command line; tests build as many instances as they need through New.
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the server reads from its environment.
+type Config struct {
+	// Env is "development" or "production".
+	Env         string
+	DatabaseURL string
+	RedisURL    string
+	// RedisPrefix is prepended to every Redis key and channel; tests give each test its own.
+	RedisPrefix string
+	Port        int
+	// JWTSecret signs access tokens. In development a random one is made per start.
+	JWTSecret []byte
+	// JWTSecretGenerated is true when JWTSecret was made up at start, so main can warn.
+	JWTSecretGenerated bool
+	RateLimit          bool
+	// PublicURL is where this server is reached, for links such as the payment sandbox's webhooks.
+	PublicURL string
+	// ShutdownTimeout bounds a graceful stop.
+	ShutdownTimeout time.Duration
+}
+
+// Production reports whether the server runs in production mode.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// Defaults of the local stack started by scripts/stack.sh.
+const (
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:55432/storefront?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:56379/0"
+)
+
+// LoadConfig reads the configuration through getenv, validating every value, and reports all
+// problems at once.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	cfg := Config{
+		Env:             get("APP_ENV", "development"),
+		DatabaseURL:     get("DATABASE_URL", DefaultDatabaseURL),
+		RedisURL:        get("REDIS_URL", DefaultRedisURL),
+		RedisPrefix:     get("REDIS_PREFIX", "sf:"),
+		ShutdownTimeout: 25 * time.Second,
+	}
+	var problems []string
+	if cfg.Env != "development" && cfg.Env != "production" {
+		problems = append(problems, fmt.Sprintf("APP_ENV must be development or production, not %q", cfg.Env))
+	}
+	port, err := strconv.Atoi(get("PORT", "8080"))
+	if err != nil || port < 0 || port > 65535 {
+		problems = append(problems, "PORT must be a port number")
+	}
+	cfg.Port = port
+	switch rl := get("RATE_LIMIT", "on"); rl {
+	case "on":
+		cfg.RateLimit = true
+	case "off":
+	default:
+		problems = append(problems, fmt.Sprintf("RATE_LIMIT must be on or off, not %q", rl))
+	}
+	if secret := getenv("JWT_SECRET"); secret != "" {
+		if len(secret) < 32 {
+			problems = append(problems, "JWT_SECRET must be at least 32 characters")
+		}
+		cfg.JWTSecret = []byte(secret)
+	} else if cfg.Production() {
+		problems = append(problems, "JWT_SECRET is required when APP_ENV=production")
+	} else {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		cfg.JWTSecret = []byte(hex.EncodeToString(b))
+		cfg.JWTSecretGenerated = true
+	}
+	cfg.PublicURL = get("PUBLIC_URL", fmt.Sprintf("http://127.0.0.1:%d", cfg.Port))
+	if len(problems) > 0 {
+		return cfg, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return cfg, nil
+}

@@ -1,0 +1,98 @@
+// Command server is the storefront's GraphQL backend-for-frontend: one binary with the
+// subcommands migrate, seed and serve (the default).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"storefront/app"
+	"storefront/migrations"
+	"storefront/seed"
+	"storefront/store/postgres"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its inputs passed in so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := app.LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	slog.SetDefault(log)
+
+	cmd, rest := "serve", []string{}
+	if len(args) > 1 {
+		cmd, rest = args[1], args[2:]
+	}
+	switch cmd {
+	case "migrate":
+		return migrate(ctx, cfg)
+	case "seed":
+		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+		products := fs.Int("products", 200, "number of products in the catalog")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		return seedData(ctx, cfg, seed.Options{Products: *products})
+	case "serve":
+		return serve(ctx, cfg, log)
+	default:
+		return fmt.Errorf("unknown command %q: use migrate, seed or serve", cmd)
+	}
+}
+
+func migrate(ctx context.Context, cfg app.Config) error {
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return migrations.Up(ctx, pool)
+}
+
+func seedData(ctx context.Context, cfg app.Config, opts seed.Options) error {
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return seed.Run(ctx, pool, opts)
+}
+
+func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
+	if cfg.JWTSecretGenerated {
+		log.Warn("JWT_SECRET not set: using a random key, so tokens stop working when the server restarts")
+	}
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("serving", "url", fmt.Sprintf("http://localhost:%d/", cfg.Port), "env", cfg.Env)
+	if err := a.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+// Package postgres implements the domain stores on Postgres with pgx. It is the only place that
+// writes SQL, and it turns driver errors into the domain's own errors.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Open connects a pool to the database at url and checks that it answers. Every statement goes
+// through a tracer that counts it for the request's StatementCounter, if any.
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	cfg.ConnConfig.Tracer = countingTracer{}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping Postgres: %w", err)
+	}
+	return pool, nil
+}
+
+// StatementCounter counts the SQL statements run on behalf of one context: tests use it to prove
+// that loaders batch, and benchmarks to report statements per operation.
+type StatementCounter struct{ n atomic.Int64 }
+
+// Count returns the number of statements seen so far.
+func (c *StatementCounter) Count() int64 { return c.n.Load() }
+
+type counterKey struct{}
+
+// WithStatementCounter returns a context whose statements are counted by the returned counter.
+func WithStatementCounter(ctx context.Context) (context.Context, *StatementCounter) {
+	c := &StatementCounter{}
+	return context.WithValue(ctx, counterKey{}, c), c
+}
+
+func countStatement(ctx context.Context) {
+	if c, ok := ctx.Value(counterKey{}).(*StatementCounter); ok {
+		c.n.Add(1)
+	}
+}
+
+// countingTracer implements pgx's query and batch tracers.
+type countingTracer struct{}
+
+func (countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	countStatement(ctx)
+	return ctx
+}
+
+func (countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (countingTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (countingTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchQueryData) {
+	countStatement(ctx)
+}
+
+func (countingTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// Postgres error codes this package translates.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+	codeCheckViolation      = "23514"
+	codeSerialization       = "40001"
+	codeDeadlock            = "40P01"
+)
+
+// pgCode returns the SQLSTATE of a Postgres error, or "".
+func pgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// pgConstraint returns the constraint a Postgres error names, or "".
+func pgConstraint(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName
+	}
+	return ""
+}
+
+// InTx runs fn in a transaction, committing when it returns nil. Serialization failures and
+// deadlocks are retried a few times, because they say only that a concurrent writer won a race.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = pgx.BeginFunc(ctx, pool, fn)
+		if c := pgCode(err); c != codeSerialization && c != codeDeadlock {
+			return err
+		}
+	}
+	return err
+}

@@ -1,0 +1,96 @@
+// Package redis implements the fast, rebuildable state on Redis with go-redis: sessions, the cart
+// cache, pub/sub for subscriptions, and rate limits. Postgres stays the truth; everything here can
+// be lost and rebuilt.
+package redis
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Client is a Redis connection whose keys and channels all live under a prefix, so that tests
+// (and several stores on one Redis) never see each other's data.
+type Client struct {
+	goredis.UniversalClient
+	prefix string
+}
+
+// Timeouts are short on purpose: a hung Redis must cost a request milliseconds, not seconds, and
+// every caller falls back to Postgres on error.
+const (
+	dialTimeout = 500 * time.Millisecond
+	ioTimeout   = 300 * time.Millisecond
+)
+
+// Open connects to REDIS_URL: a redis:// URL, a comma-separated list of host:port or redis:// URLs
+// (Redis Cluster), or a redis:// URL with ?cluster=true. prefix is prepended to every key.
+func Open(ctx context.Context, rawURL, prefix string) (*Client, error) {
+	opts, err := parseUniversal(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{UniversalClient: goredis.NewUniversalClient(opts), prefix: prefix}
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := c.Ping(pingCtx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ping Redis: %w", err)
+	}
+	return c, nil
+}
+
+func parseUniversal(rawURL string) (*goredis.UniversalOptions, error) {
+	parts := strings.Split(rawURL, ",")
+	opts := &goredis.UniversalOptions{
+		DialTimeout:  dialTimeout,
+		ReadTimeout:  ioTimeout,
+		WriteTimeout: ioTimeout,
+		PoolTimeout:  ioTimeout,
+	}
+	cluster := len(parts) > 1
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if !strings.Contains(p, "://") {
+			opts.Addrs = append(opts.Addrs, p)
+			continue
+		}
+		o, err := goredis.ParseURL(stripClusterParam(p))
+		if err != nil {
+			return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+		}
+		opts.Addrs = append(opts.Addrs, o.Addr)
+		opts.Username, opts.Password, opts.DB, opts.TLSConfig = o.Username, o.Password, o.DB, o.TLSConfig
+		if u, err := url.Parse(p); err == nil && u.Query().Get("cluster") == "true" {
+			cluster = true
+		}
+	}
+	if cluster {
+		opts.IsClusterMode = true
+		opts.DB = 0
+	}
+	return opts, nil
+}
+
+func stripClusterParam(p string) string {
+	u, err := url.Parse(p)
+	if err != nil {
+		return p
+	}
+	q := u.Query()
+	q.Del("cluster")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Key joins parts under the client's prefix: Key("cart", id) → "<prefix>cart:<id>".
+func (c *Client) Key(parts ...string) string {
+	return c.prefix + strings.Join(parts, ":")
+}
+
+// Prefix returns the prefix of every key and channel of this client.
+func (c *Client) Prefix() string { return c.prefix }
