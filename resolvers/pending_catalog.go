@@ -11,12 +11,6 @@ import (
 
 var errPendingCatalog = errors.New("catalog: not built yet")
 
-func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return nil, errPendingCatalog
-}
-func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
-	return nil, errPendingCatalog
-}
 func (r *queryResolver) Products(ctx context.Context, query *string, filter *model.ProductFilter, sort *model.ProductSort, first *int, after *string) (*model.ProductConnection, error) {
 	return nil, errPendingCatalog
 }

@@ -5,6 +5,7 @@ package seed
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -17,12 +18,20 @@ type Options struct {
 
 // step is one idempotent part of the demo data.
 type step struct {
-	name string
-	run  func(ctx context.Context, pool *pgxpool.Pool, opts Options) error
+	order int
+	name  string
+	run   func(ctx context.Context, pool *pgxpool.Pool, opts Options) error
 }
 
-// steps run in order; later areas append theirs.
+// steps run by ascending order: each area registers its part from an init function.
 var steps []step
+
+// register adds a part of the demo data. Lower orders run first (accounts 10, catalog 20,
+// checkout settings 30), so a part may rely on those before it.
+func register(order int, name string, run func(ctx context.Context, pool *pgxpool.Pool, opts Options) error) {
+	steps = append(steps, step{order: order, name: name, run: run})
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].order < steps[j].order })
+}
 
 // Run writes every part of the demo data that is missing.
 func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
