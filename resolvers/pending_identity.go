@@ -21,8 +21,12 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
 	return nil, errPendingIdentity
 }
-func (r *mutationResolver) Logout(ctx context.Context) (bool, error)    { return false, errPendingIdentity }
-func (r *mutationResolver) LogoutAll(ctx context.Context) (bool, error) { return false, errPendingIdentity }
+func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+	return false, errPendingIdentity
+}
+func (r *mutationResolver) LogoutAll(ctx context.Context) (bool, error) {
+	return false, errPendingIdentity
+}
 func (r *mutationResolver) ProfileUpdate(ctx context.Context, input model.ProfileUpdateInput) (*model.UserPayload, error) {
 	return nil, errPendingIdentity
 }
