@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"storefront/domain/identity"
+	"storefront/domain/identity/token"
 	"storefront/resolvers"
 	"storefront/store/postgres"
 	sredis "storefront/store/redis"
@@ -31,6 +33,12 @@ type App struct {
 	workers []func(context.Context)
 	// shuttingDown flips /readyz to 503 as soon as a stop begins, so load balancers drain us.
 	shuttingDown atomic.Bool
+
+	identity      *identity.Service
+	sessionEvents *sredis.SessionEvents
+	sessionWatch  *sessionWatch
+	// revocationsReady is closed once this instance listens for session revocations.
+	revocationsReady chan struct{}
 }
 
 // New connects to Postgres and Redis and builds every service. It does not migrate: the
@@ -56,6 +64,51 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 // wire builds the domain services over the stores and hands them to the resolvers.
 func (a *App) wire(ctx context.Context) error {
+	if err := a.wireIdentity(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// wireIdentity builds accounts and sessions: Postgres for the truth, Redis in front for session
+// checks, login failure counts and revocation announcements.
+func (a *App) wireIdentity() error {
+	hasher, err := identity.NewHasher(a.cfg.PasswordHashing)
+	if err != nil {
+		return err
+	}
+	tokens, err := token.New(token.Options{
+		Key: a.cfg.JWTSecret, Issuer: a.cfg.JWTIssuer, Audience: a.cfg.JWTAudience, TTL: a.cfg.AccessTokenTTL,
+	})
+	if err != nil {
+		return err
+	}
+	users := postgres.NewUsers(a.Pool)
+	a.sessionEvents = sredis.NewSessionEvents(a.Redis)
+	var limits *identity.LoginLimits
+	if a.cfg.RateLimit {
+		limits = &a.cfg.LoginLimits
+	}
+	a.identity, err = identity.NewService(identity.Deps{
+		Users:       users,
+		Addresses:   users,
+		Sessions:    sredis.NewSessionCache(postgres.NewSessions(a.Pool), a.Redis, a.cfg.SessionCacheMaxAge, a.log),
+		Failures:    sredis.NewFailureCounter(a.Redis),
+		Revocations: a.sessionEvents,
+		Hasher:      hasher,
+		Tokens:      tokens,
+		Log:         a.log,
+	}, identity.Config{
+		Sessions: identity.SessionPolicy{IdleTimeout: a.cfg.RefreshIdleTimeout, AbsoluteLifetime: a.cfg.SessionMaxLifetime},
+		Logins:   limits,
+	})
+	if err != nil {
+		return err
+	}
+	a.deps.Identity = a.identity
+	a.sessionWatch = newSessionWatch()
+	a.revocationsReady = make(chan struct{})
+	a.workers = append(a.workers, a.listenForRevocations)
 	return nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"storefront/domain/identity"
 )
 
 // Config is everything the server reads from its environment.
@@ -31,6 +33,27 @@ type Config struct {
 	PublicURL string
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration
+
+	// JWTIssuer and JWTAudience are the iss and aud of access tokens; tokens for anything else are
+	// refused.
+	JWTIssuer   string
+	JWTAudience string
+	// AccessTokenTTL is the lifetime of an access token.
+	AccessTokenTTL time.Duration
+	// RefreshIdleTimeout ends a session that was not refreshed for this long.
+	RefreshIdleTimeout time.Duration
+	// SessionMaxLifetime ends a session this long after sign-in, however active.
+	SessionMaxLifetime time.Duration
+	// SessionCacheMaxAge caps how long Redis serves a session entry before re-reading Postgres: it
+	// bounds how long a revocation that could not reach Redis goes unseen.
+	SessionCacheMaxAge time.Duration
+	// SessionRecheckInterval is how often an open websocket re-checks its session, in case a
+	// revocation announcement was lost.
+	SessionRecheckInterval time.Duration
+	// PasswordHashing are the argon2id parameters of new password hashes.
+	PasswordHashing identity.Argon2Params
+	// LoginLimits slow down repeated failed sign-ins (when RateLimit is on).
+	LoginLimits identity.LoginLimits
 }
 
 // Production reports whether the server runs in production mode.
@@ -86,6 +109,34 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		_, _ = rand.Read(b)
 		cfg.JWTSecret = []byte(hex.EncodeToString(b))
 		cfg.JWTSecretGenerated = true
+	}
+	cfg.JWTIssuer = get("JWT_ISSUER", "storefront")
+	cfg.JWTAudience = get("JWT_AUDIENCE", "storefront-api")
+	cfg.PasswordHashing = identity.OWASPParams
+	cfg.LoginLimits = identity.DefaultLoginLimits
+	durations := []struct {
+		env  string
+		def  time.Duration
+		dest *time.Duration
+	}{
+		{"ACCESS_TOKEN_TTL", 15 * time.Minute, &cfg.AccessTokenTTL},
+		{"REFRESH_IDLE_TTL", 30 * 24 * time.Hour, &cfg.RefreshIdleTimeout},
+		{"SESSION_MAX_LIFETIME", 90 * 24 * time.Hour, &cfg.SessionMaxLifetime},
+		{"SESSION_CACHE_MAX_AGE", 5 * time.Minute, &cfg.SessionCacheMaxAge},
+		{"SESSION_RECHECK_INTERVAL", time.Minute, &cfg.SessionRecheckInterval},
+		{"LOGIN_BACKOFF_MAX", identity.DefaultLoginLimits.Account.Max, &cfg.LoginLimits.Account.Max},
+	}
+	for _, d := range durations {
+		v, err := time.ParseDuration(get(d.env, d.def.String()))
+		if err != nil || v <= 0 {
+			problems = append(problems, fmt.Sprintf("%s must be a positive duration such as 15m", d.env))
+			continue
+		}
+		*d.dest = v
+	}
+	cfg.LoginLimits.IP.Max = cfg.LoginLimits.Account.Max
+	if cfg.SessionMaxLifetime < cfg.RefreshIdleTimeout {
+		problems = append(problems, "SESSION_MAX_LIFETIME must not be shorter than REFRESH_IDLE_TTL")
 	}
 	cfg.PublicURL = get("PUBLIC_URL", fmt.Sprintf("http://127.0.0.1:%d", cfg.Port))
 	if len(problems) > 0 {

@@ -4,6 +4,7 @@
 package resolvers
 
 import (
+	"storefront/domain/identity"
 	"storefront/graph"
 )
 
@@ -15,6 +16,8 @@ type Resolver struct {
 
 // Deps are the services resolvers call. Each area adds its service here.
 type Deps struct {
+	// Identity runs accounts, sign-in and sessions.
+	Identity *identity.Service
 }
 
 // New returns the root resolver over deps.

@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"storefront/domain/apperr"
+	"storefront/domain/identity"
+	"storefront/resolvers"
+)
+
+// authenticate puts the caller on the request context. No Authorization header means a guest. A
+// header that is present but not a valid, live bearer token is refused outright with HTTP 401 and
+// a GraphQL error coded UNAUTHENTICATED, never downgraded to a guest: a client whose token expired
+// must learn it and refresh, not silently see an empty cart and no orders.
+func (a *App) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := identity.WithClient(r.Context(), identity.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+		header := r.Header.Get("Authorization")
+		if header == "" {
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		raw, ok := bearerToken(header)
+		if !ok {
+			writeAuthError(w, http.StatusUnauthorized, resolvers.CodeUnauthenticated, "the Authorization header must be \"Bearer <access token>\"")
+			return
+		}
+		p, err := a.identity.Authenticate(ctx, raw)
+		switch {
+		case errors.Is(err, apperr.ErrUnauthenticated):
+			writeAuthError(w, http.StatusUnauthorized, resolvers.CodeUnauthenticated, "invalid, expired or signed-out access token")
+			return
+		case err != nil:
+			a.log.ErrorContext(ctx, "authenticate", "err", err, "request_id", RequestID(ctx))
+			writeAuthError(w, http.StatusServiceUnavailable, resolvers.CodeInternal, "could not check the session; try again")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(ctx, p)))
+	})
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>" value; the scheme is
+// case-insensitive (RFC 7235).
+func bearerToken(header string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// clientIP is the peer address. Behind a proxy it is the proxy's; a trusted X-Forwarded-For
+// setting belongs here when a deployment needs it.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// writeAuthError answers like a GraphQL server would, so clients read extensions.code as usual,
+// with the status and WWW-Authenticate header of RFC 6750 for HTTP-level tooling.
+func writeAuthError(w http.ResponseWriter, status int, code, message string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}},
+	})
+}
+
+// websocketInit authenticates a websocket from its connection_init payload
+// ({"Authorization": "Bearer <token>"}, or {"authToken": "<token>"}), falling back to the upgrade
+// request's header. A bad token refuses the connection (close code 4403). A signed-in connection
+// is closed as soon as its session ends: on a revocation announcement, or at the latest at the
+// next periodic re-check.
+func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	raw := payload.Authorization()
+	if raw == "" {
+		raw = payload.GetString("authToken")
+	}
+	if raw != "" {
+		if tok, ok := bearerToken(raw); ok {
+			raw = tok
+		}
+		p, err := a.identity.Authenticate(ctx, strings.TrimSpace(raw))
+		if err != nil {
+			if !errors.Is(err, apperr.ErrUnauthenticated) {
+				a.log.ErrorContext(ctx, "authenticate websocket", "err", err)
+			}
+			return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("unauthenticated: invalid, expired or signed-out access token")
+		}
+		ctx = identity.WithPrincipal(ctx, p)
+	}
+	p, ok := identity.PrincipalFrom(ctx)
+	if !ok {
+		return ctx, nil, nil
+	}
+	// Announcements sent before this instance listens would be missed; wait (briefly) until it does.
+	select {
+	case <-a.revocationsReady:
+	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
+	}
+	return a.sessionWatch.watch(ctx, p, a.identity.CheckSession, a.cfg.SessionRecheckInterval), nil, nil
+}
+
+// sessionWatch knows which open websocket connections belong to which session, so a revocation
+// announced on Redis closes them on whichever instance holds them.
+type sessionWatch struct {
+	mu    sync.Mutex
+	conns map[string]map[*context.CancelFunc]struct{}
+}
+
+func newSessionWatch() *sessionWatch {
+	return &sessionWatch{conns: map[string]map[*context.CancelFunc]struct{}{}}
+}
+
+// watch returns a context of the connection that is cancelled when p's session ends; gqlgen
+// closes the connection when it is. It also re-checks the session every interval, which covers
+// announcements lost while Redis was unreachable and sessions that simply expire.
+func (w *sessionWatch) watch(ctx context.Context, p identity.Principal,
+	check func(context.Context, identity.Principal) error, interval time.Duration) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	key := &cancel
+	w.mu.Lock()
+	if w.conns[p.SessionID] == nil {
+		w.conns[p.SessionID] = map[*context.CancelFunc]struct{}{}
+	}
+	w.conns[p.SessionID][key] = struct{}{}
+	w.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		delete(w.conns[p.SessionID], key)
+		if len(w.conns[p.SessionID]) == 0 {
+			delete(w.conns, p.SessionID)
+		}
+		w.mu.Unlock()
+	})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := check(ctx, p); errors.Is(err, apperr.ErrUnauthenticated) {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx
+}
+
+// revoke closes every connection of the sessions.
+func (w *sessionWatch) revoke(ids []string) {
+	w.mu.Lock()
+	var cancels []context.CancelFunc
+	for _, id := range ids {
+		for c := range w.conns[id] {
+			cancels = append(cancels, *c)
+		}
+	}
+	w.mu.Unlock()
+	for _, c := range cancels {
+		c()
+	}
+}
+
+// listenForRevocations is a worker: it follows revocation announcements until ctx ends,
+// re-subscribing after failures.
+func (a *App) listenForRevocations(ctx context.Context) {
+	var once sync.Once
+	ready := func() { once.Do(func() { close(a.revocationsReady) }) }
+	for ctx.Err() == nil {
+		err := a.sessionEvents.Subscribe(ctx, ready, a.sessionWatch.revoke)
+		if err != nil && ctx.Err() == nil {
+			a.log.WarnContext(ctx, "session revocation listener", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}

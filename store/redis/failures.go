@@ -1,0 +1,77 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"storefront/domain/identity"
+)
+
+// FailureCounter implements identity.FailureCounter: per key a hash {n: count, t: unix ms of the
+// last failure} that expires when the key has been quiet for its ttl.
+type FailureCounter struct {
+	rdb *Client
+}
+
+// NewFailureCounter returns a counter under rdb's prefix.
+func NewFailureCounter(rdb *Client) *FailureCounter { return &FailureCounter{rdb: rdb} }
+
+var _ identity.FailureCounter = (*FailureCounter)(nil)
+
+// Failures returns the record of each key.
+func (f *FailureCounter) Failures(ctx context.Context, keys ...string) ([]identity.FailureRecord, error) {
+	pipe := f.rdb.Pipeline()
+	cmds := make([]*goredis.SliceCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.HMGet(ctx, f.rdb.Key(k), "n", "t")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("read failure counters: %w", err)
+	}
+	out := make([]identity.FailureRecord, len(keys))
+	for i, c := range cmds {
+		vals := c.Val()
+		if len(vals) != 2 {
+			continue
+		}
+		n, _ := vals[0].(string)
+		t, _ := vals[1].(string)
+		count, _ := strconv.Atoi(n)
+		ms, _ := strconv.ParseInt(t, 10, 64)
+		out[i] = identity.FailureRecord{Count: count, Last: time.UnixMilli(ms)}
+	}
+	return out, nil
+}
+
+// RecordFailure counts one failure under each key.
+func (f *FailureCounter) RecordFailure(ctx context.Context, at time.Time, ttl time.Duration, keys ...string) error {
+	// A plain pipeline, not MULTI: the keys may sit in different cluster slots.
+	pipe := f.rdb.Pipeline()
+	for _, k := range keys {
+		key := f.rdb.Key(k)
+		pipe.HIncrBy(ctx, key, "n", 1)
+		pipe.HSet(ctx, key, "t", at.UnixMilli())
+		pipe.PExpire(ctx, key, ttl)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("record failure: %w", err)
+	}
+	return nil
+}
+
+// Reset forgets the keys.
+func (f *FailureCounter) Reset(ctx context.Context, keys ...string) error {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = f.rdb.Key(k)
+	}
+	if err := f.rdb.Del(ctx, full...).Err(); err != nil {
+		return fmt.Errorf("reset failure counters: %w", err)
+	}
+	return nil
+}
