@@ -115,6 +115,10 @@ func (a *App) wireIdentity() error {
 // Handler is the whole HTTP surface of this instance.
 func (a *App) Handler() http.Handler { return a.router }
 
+// Identity returns the account and session service, for tools and benchmarks that need it
+// without HTTP.
+func (a *App) Identity() *identity.Service { return a.identity }
+
 // Config returns the configuration the instance runs with.
 func (a *App) Config() Config { return a.cfg }
 

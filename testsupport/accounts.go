@@ -82,10 +82,10 @@ func (s *Server) Login(t testing.TB, email, password string) (*Client, UserInfo)
 		t.Fatalf("login %s: %+v", email, out.Login.UserErrors)
 	}
 	info := UserInfo{
-		ID: out.Login.User.ID, Email: email, Password: password, Name: out.Login.User.Name,
+		ID: out.Login.User.ID, Email: out.Login.User.Email, Password: password, Name: out.Login.User.Name,
 		AccessToken: out.Login.AccessToken, RefreshToken: out.Login.RefreshToken,
 	}
-	if err := s.App.Pool.QueryRow(context.Background(), `SELECT id FROM users WHERE email = $1`, email).Scan(&info.Key); err != nil {
+	if err := s.App.Pool.QueryRow(context.Background(), `SELECT id FROM users WHERE email = lower(trim($1))`, email).Scan(&info.Key); err != nil {
 		t.Fatalf("look up user: %v", err)
 	}
 	return s.Client().WithToken(info.AccessToken), info
