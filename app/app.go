@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"storefront/domain/cart"
 	"storefront/domain/identity"
 	"storefront/domain/identity/token"
 	"storefront/resolvers"
@@ -22,10 +23,14 @@ import (
 
 // App is one server instance: its connections, services, HTTP handler and workers.
 type App struct {
-	cfg    Config
-	log    *slog.Logger
-	Pool   *pgxpool.Pool
-	Redis  *sredis.Client
+	cfg   Config
+	log   *slog.Logger
+	Pool  *pgxpool.Pool
+	Redis *sredis.Client
+	// Hub is this instance's one Redis pub/sub connection, shared by every subscription.
+	Hub *sredis.Hub
+	// Carts is the cart service; other areas call Changed after changing a cart themselves.
+	Carts  *cart.Service
 	deps   resolvers.Deps
 	router http.Handler
 
@@ -67,6 +72,8 @@ func (a *App) wire(ctx context.Context) error {
 	if err := a.wireIdentity(); err != nil {
 		return err
 	}
+	a.Hub = sredis.NewHub(a.Redis, a.log)
+	a.wireCarts()
 	return nil
 }
 
@@ -124,6 +131,9 @@ func (a *App) Config() Config { return a.cfg }
 
 // Close releases connections. Call it after Serve returns.
 func (a *App) Close() {
+	if a.Hub != nil {
+		a.Hub.Close()
+	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
 	}

@@ -54,6 +54,15 @@ type Config struct {
 	PasswordHashing identity.Argon2Params
 	// LoginLimits slow down repeated failed sign-ins (when RateLimit is on).
 	LoginLimits identity.LoginLimits
+
+	// CartMaxQuantity (CART_MAX_QUANTITY) is the most of one product a cart line may hold.
+	CartMaxQuantity int
+	// CartMaxLines (CART_MAX_LINES) is the most lines a cart may hold.
+	CartMaxLines int
+	// CartGuestTTL (CART_GUEST_TTL) is how long a guest cart lives after its last change.
+	CartGuestTTL time.Duration
+	// CartSweepInterval (CART_SWEEP_INTERVAL) is how often expired guest carts are deleted.
+	CartSweepInterval time.Duration
 }
 
 // Production reports whether the server runs in production mode.
@@ -139,6 +148,24 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		problems = append(problems, "SESSION_MAX_LIFETIME must not be shorter than REFRESH_IDLE_TTL")
 	}
 	cfg.PublicURL = get("PUBLIC_URL", fmt.Sprintf("http://127.0.0.1:%d", cfg.Port))
+	positiveInt := func(name string, def int) int {
+		n, err := strconv.Atoi(get(name, strconv.Itoa(def)))
+		if err != nil || n < 1 {
+			problems = append(problems, name+" must be a positive whole number")
+		}
+		return n
+	}
+	positiveDuration := func(name string, def time.Duration) time.Duration {
+		d, err := time.ParseDuration(get(name, def.String()))
+		if err != nil || d <= 0 {
+			problems = append(problems, name+" must be a positive duration such as 720h or 30s")
+		}
+		return d
+	}
+	cfg.CartMaxQuantity = positiveInt("CART_MAX_QUANTITY", 99)
+	cfg.CartMaxLines = positiveInt("CART_MAX_LINES", 100)
+	cfg.CartGuestTTL = positiveDuration("CART_GUEST_TTL", 30*24*time.Hour)
+	cfg.CartSweepInterval = positiveDuration("CART_SWEEP_INTERVAL", time.Hour)
 	if len(problems) > 0 {
 		return cfg, errors.New("configuration: " + strings.Join(problems, "; "))
 	}

@@ -4,6 +4,7 @@
 package resolvers
 
 import (
+	"storefront/domain/cart"
 	"storefront/domain/identity"
 	"storefront/graph"
 )
@@ -18,6 +19,8 @@ type Resolver struct {
 type Deps struct {
 	// Identity runs accounts, sign-in and sessions.
 	Identity *identity.Service
+	// Carts runs carts: lines, merging, live updates.
+	Carts *cart.Service
 }
 
 // New returns the root resolver over deps.

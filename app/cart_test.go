@@ -1,0 +1,463 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"storefront/app"
+	"storefront/resolvers/relay"
+	"storefront/testsupport"
+)
+
+// A guest cart is created, read, changed and emptied over HTTP; its id is a long random key.
+func TestCartGuestLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	ps := insertProducts(t, e.pool, productSpec{price: 1999, stock: 10}, productSpec{price: 500, stock: 5})
+	a, b := ps[0], ps[1]
+	c := e.srv.Client()
+
+	p := createCart(t, c, line(a.ID, 2))
+	if len(p.UserErrors) != 0 || p.Cart.TotalQuantity != 2 || p.Cart.Subtotal.Amount != "39.98" {
+		t.Fatalf("cartCreate = %+v; want 2 × 19.99", p)
+	}
+	id := p.Cart.ID
+	if bits := randomKeyBits(t, cartKey(t, id)); bits < 128 {
+		t.Errorf("cart key has %d bits; want at least 128", bits)
+	}
+	if other := createCart(t, c); other.Cart.ID == id {
+		t.Errorf("two cartCreate calls gave the same id %s", id)
+	}
+
+	_, got := readCart(t, c, id)
+	if got == nil || got.TotalQuantity != 2 || len(got.Lines) != 1 || got.Lines[0].LineTotal.Amount != "39.98" {
+		t.Fatalf("cart(id) = %+v", got)
+	}
+
+	p = addLines(t, c, id, line(b.ID, 1), line(a.ID, 1))
+	if len(p.UserErrors) != 0 || p.Cart.quantity(a) != 3 || p.Cart.quantity(b) != 1 ||
+		p.Cart.TotalQuantity != 4 || p.Cart.Subtotal.Amount != "64.97" {
+		t.Fatalf("cartLinesAdd = %+v; want 3 × 19.99 + 5.00", p)
+	}
+	lineA, lineB := p.Cart.line(a).ID, p.Cart.line(b).ID
+
+	p = updateLines(t, c, id, map[string]any{"id": lineA, "quantity": 5}, map[string]any{"id": lineB, "quantity": 0})
+	if len(p.UserErrors) != 0 || p.Cart.quantity(a) != 5 || len(p.Cart.Lines) != 1 || p.Cart.Subtotal.Amount != "99.95" {
+		t.Fatalf("cartLinesUpdate (5, 0) = %+v", p)
+	}
+
+	p = removeLines(t, c, id, lineA)
+	if len(p.UserErrors) != 0 || len(p.Cart.Lines) != 0 || p.Cart.TotalQuantity != 0 || p.Cart.Subtotal.Amount != "0.00" {
+		t.Fatalf("cartLinesRemove = %+v", p)
+	}
+
+	// node(id:) finds the cart; an unknown key and an id of another kind answer null.
+	var node struct {
+		Node *struct{ ID string } `json:"node"`
+	}
+	c.Do(t, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}).Decode(t, &node)
+	if node.Node == nil || node.Node.ID != id {
+		t.Errorf("node(cart id) = %+v", node.Node)
+	}
+	for _, other := range []string{relay.ID(relay.KindCart, "AAAAAAAAAAAAAAAAAAAAAAAA"), relay.ID(relay.KindCart, "x"), a.ID} {
+		if raw, _ := readCart(t, c, other); string(raw) != "null" {
+			t.Errorf("cart(%s) = %s; want null", other, raw)
+		}
+	}
+}
+
+// Batches apply what they can: each refused line is a userError pointing at its index, and a
+// refused line changes nothing.
+func TestCartLineRulesAndPartialSuccess(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, func(cfg *app.Config) { cfg.CartMaxQuantity = 5; cfg.CartMaxLines = 2 })
+	ps := insertProducts(t, e.pool,
+		productSpec{price: 100, stock: 100},
+		productSpec{price: 200, stock: 3},
+		productSpec{price: 300, stock: 100},
+		productSpec{price: 400, stock: 100, unpublished: true})
+	a, b, cc, hidden := ps[0], ps[1], ps[2], ps[3]
+	unknown := relay.IntID(relay.KindProduct, 987654)
+	c := e.srv.Client()
+	id := createCart(t, c).Cart.ID
+
+	p := addLines(t, c, id,
+		line(a.ID, 2),      // 0: ok
+		line(b.ID, 4),      // 1: only 3 in stock
+		line(unknown, 1),   // 2: no such product
+		line(hidden.ID, 1), // 3: not published
+		line(a.ID, 4),      // 4: 2 + 4 > 5
+		line(b.ID, 3),      // 5: ok
+		line("garbage", 1), // 6: not an id
+		line(cc.ID, 1),     // 7: a third line, over the line limit
+		line(a.ID, 0),      // 8: zero
+		line(cc.ID, 1000),  // 9: over everything
+	)
+	want := map[string]string{"1": "OUT_OF_STOCK", "2": "NOT_FOUND", "3": "NOT_FOUND", "4": "QUANTITY_LIMIT",
+		"6": "INVALID_INPUT", "7": "QUANTITY_LIMIT", "8": "INVALID_INPUT", "9": "QUANTITY_LIMIT"}
+	got := map[string]string{}
+	for _, ue := range p.UserErrors {
+		if len(ue.Field) < 2 || ue.Field[0] != "lines" {
+			t.Errorf("userError %+v does not point at a line", ue)
+			continue
+		}
+		got[ue.Field[1]] = ue.Code
+		if ue.Field[1] == "1" && !strings.Contains(ue.Message, "only 3 available") {
+			t.Errorf("OUT_OF_STOCK message %q does not say how many are available", ue.Message)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("userErrors by index = %v; want %v", got, want)
+	}
+	if p.Cart.quantity(a) != 2 || p.Cart.quantity(b) != 3 || len(p.Cart.Lines) != 2 {
+		t.Fatalf("cart after partial add = %+v; want a×2, b×3", p.Cart.Lines)
+	}
+	lineA, lineB := p.Cart.line(a).ID, p.Cart.line(b).ID
+
+	// Out of stock says what is left given what the cart holds.
+	p = addLines(t, c, id, line(b.ID, 1))
+	if len(p.UserErrors) != 1 || p.UserErrors[0].Code != "OUT_OF_STOCK" || !strings.Contains(p.UserErrors[0].Message, "3 already in the cart") {
+		t.Errorf("adding past stock = %+v", p.UserErrors)
+	}
+
+	p = updateLines(t, c, id,
+		map[string]any{"id": lineA, "quantity": 6},                                   // over the limit
+		map[string]any{"id": lineB, "quantity": 1},                                   // ok
+		map[string]any{"id": relay.IntID(relay.KindCartLine, 999999), "quantity": 1}, // not in this cart
+		map[string]any{"id": lineA, "quantity": -1})                                  // negative
+	got = map[string]string{}
+	for _, ue := range p.UserErrors {
+		got[strings.Join(ue.Field, ".")] = ue.Code
+	}
+	want = map[string]string{"lines.0.quantity": "QUANTITY_LIMIT", "lines.2.id": "NOT_FOUND", "lines.3.quantity": "INVALID_INPUT"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("update userErrors = %v; want %v", got, want)
+	}
+	if p.Cart.quantity(a) != 2 || p.Cart.quantity(b) != 1 {
+		t.Errorf("cart after partial update = %+v; want a×2, b×1", p.Cart.Lines)
+	}
+
+	p = removeLines(t, c, id, lineB, lineB)
+	if len(p.UserErrors) != 1 || p.UserErrors[0].Code != "NOT_FOUND" || strings.Join(p.UserErrors[0].Field, ".") != "lineIds.1" {
+		t.Errorf("removing a line twice = %+v; want NOT_FOUND at lineIds.1", p.UserErrors)
+	}
+	if len(p.Cart.Lines) != 1 {
+		t.Errorf("cart after remove = %+v", p.Cart.Lines)
+	}
+
+	// An unknown cart is a NOT_FOUND userError on cartId; a giant batch is refused outright.
+	p = addLines(t, c, relay.ID(relay.KindCart, "AAAAAAAAAAAAAAAAAAAAAAAA"), line(a.ID, 1))
+	if p.Cart != nil || len(p.UserErrors) != 1 || p.UserErrors[0].Code != "NOT_FOUND" || p.UserErrors[0].Field[0] != "cartId" {
+		t.Errorf("add to unknown cart = %+v", p)
+	}
+	many := make([]map[string]any, 101)
+	for i := range many {
+		many[i] = line(a.ID, 1)
+	}
+	if resp := c.Do(t, qLinesAdd, map[string]any{"id": id, "lines": many}); resp.ErrorCode() != "BAD_USER_INPUT" {
+		t.Errorf("101 lines: code %q; want BAD_USER_INPUT", resp.ErrorCode())
+	}
+}
+
+// Prices are read live: a price change shows at once, with the added price and a warning.
+func TestCartLivePricesAndWarnings(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	ps := insertProducts(t, e.pool, productSpec{price: 1000, stock: 10}, productSpec{price: 700, stock: 10})
+	a, b := ps[0], ps[1]
+	c := e.srv.Client()
+	id := createCart(t, c, line(a.ID, 2), line(b.ID, 1)).Cart.ID
+	readCart(t, c, id) // cached now
+
+	ctx := context.Background()
+	if _, err := e.pool.Exec(ctx, `UPDATE products SET price = 1250 WHERE id = $1`, a.Key); err != nil {
+		t.Fatal(err)
+	}
+	_, got := readCart(t, c, id)
+	la := got.line(a)
+	if la == nil || la.UnitPrice.Amount != "12.50" || la.AddedUnitPrice.Amount != "10.00" || la.LineTotal.Amount != "25.00" ||
+		got.Subtotal.Amount != "32.00" {
+		t.Fatalf("after price change: %+v", got)
+	}
+	if len(got.Warnings) != 1 || got.Warnings[0].Code != "PRICE_CHANGED" || got.Warnings[0].LineID == nil || *got.Warnings[0].LineID != la.ID {
+		t.Errorf("warnings = %+v; want one PRICE_CHANGED on line a", got.Warnings)
+	}
+
+	// Stock falling below a line's quantity warns; the line can still be lowered.
+	if _, err := e.pool.Exec(ctx, `UPDATE inventory SET on_hand = 0 WHERE product_id = $1`, b.Key); err != nil {
+		t.Fatal(err)
+	}
+	_, got = readCart(t, c, id)
+	if !hasWarning(got.Warnings, "OUT_OF_STOCK") {
+		t.Errorf("warnings = %+v; want OUT_OF_STOCK for b", got.Warnings)
+	}
+	// An unpublished product leaves the cart's view and totals, with a warning.
+	if _, err := e.pool.Exec(ctx, `UPDATE products SET published = false WHERE id = $1`, b.Key); err != nil {
+		t.Fatal(err)
+	}
+	_, got = readCart(t, c, id)
+	if len(got.Lines) != 1 || got.Subtotal.Amount != "25.00" || !hasWarning(got.Warnings, "LINE_DROPPED") {
+		t.Errorf("after unpublishing b: %+v", got)
+	}
+}
+
+func hasWarning(ws []gqlWarning, code string) bool {
+	for _, w := range ws {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Many concurrent adds to one cart all count, and limits hold under the race.
+func TestCartConcurrentAddsAllCount(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	ps := insertProducts(t, e.pool, productSpec{price: 100, stock: 1000}, productSpec{price: 200, stock: 30})
+	plenty, scarce := ps[0], ps[1]
+	id := createCart(t, e.srv.Client()).Cart.ID
+
+	const plentyAdds, scarceAdds = 50, 40
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[string]int{}
+	run := func(p product) {
+		defer wg.Done()
+		resp, err := post(e.srv.URL+"/graphql", qLinesAdd, map[string]any{"id": id, "lines": []any{line(p.ID, 1)}})
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || len(resp.Errors) > 0 {
+			codes[fmt.Sprintf("error %v %v", err, resp.Errors)]++
+			return
+		}
+		if strings.Contains(string(resp.Data), `"code":"OUT_OF_STOCK"`) {
+			codes["OUT_OF_STOCK"]++
+		} else {
+			codes["ok"]++
+		}
+	}
+	for i := 0; i < plentyAdds; i++ {
+		wg.Add(2)
+		go run(plenty)
+		if i < scarceAdds {
+			go run(scarce)
+		} else {
+			wg.Done()
+		}
+	}
+	wg.Wait()
+	if codes["ok"] != plentyAdds+30 || codes["OUT_OF_STOCK"] != scarceAdds-30 || len(codes) != 2 {
+		t.Errorf("outcomes = %v; want %d ok and %d OUT_OF_STOCK", codes, plentyAdds+30, scarceAdds-30)
+	}
+	_, got := readCart(t, e.srv.Client(), id)
+	if got.quantity(plenty) != plentyAdds || got.quantity(scarce) != 30 {
+		t.Errorf("final quantities = %d, %d; want %d, 30", got.quantity(plenty), got.quantity(scarce), plentyAdds)
+	}
+}
+
+// With Redis killed every operation works from Postgres and answers the same; when Redis is
+// back the next operation rebuilds the cache, and no cart was lost.
+func TestCartWithRedisStoppedAndRestarted(t *testing.T) {
+	t.Parallel()
+	rs := startPrivateRedis(t)
+	e := newCartEnv(t, func(cfg *app.Config) { cfg.RedisURL = rs.URL() })
+	ps := insertProducts(t, e.pool, productSpec{price: 300, stock: 50}, productSpec{price: 450, stock: 50})
+	a, b := ps[0], ps[1]
+	c := e.srv.Client()
+	id := createCart(t, c, line(a.ID, 2)).Cart.ID
+	key := cartKey(t, id)
+	before, _ := readCart(t, c, id)
+	rc := rs.client()
+	defer rc.Close()
+	if v := cachedVersion(t, rc, e.cfg.RedisPrefix, key); v == 0 {
+		t.Fatal("cart not cached while Redis is up")
+	}
+
+	sub := e.srv.Subscribe(t, testsupport.ProtocolTransportWS, "", qSubscribe, map[string]any{"id": id})
+	waitSubscribedOn(t, rc, e.cfg.RedisPrefix+"cart:"+key)
+
+	rs.stop()
+	during, _ := readCart(t, c, id)
+	if string(during) != string(before) {
+		t.Errorf("with Redis down cart(id) = %s; want %s", during, before)
+	}
+	p := addLines(t, c, id, line(b.ID, 3))
+	if len(p.UserErrors) != 0 || p.Cart.quantity(b) != 3 {
+		t.Fatalf("add with Redis down = %+v", p)
+	}
+	p = updateLines(t, c, id, map[string]any{"id": p.Cart.line(a).ID, "quantity": 1})
+	if len(p.UserErrors) != 0 || p.Cart.quantity(a) != 1 {
+		t.Fatalf("update with Redis down = %+v", p)
+	}
+	other := createCart(t, c, line(a.ID, 1)).Cart.ID
+	changed, got := readCart(t, c, id)
+	if got.TotalQuantity != 4 {
+		t.Fatalf("cart with Redis down = %s", changed)
+	}
+
+	rs.start()
+	// Restarted empty (no persistence): a read rebuilds the entry at the current version. After
+	// repeated refused dials go-redis probes Redis once a second, so the first reads may still
+	// go to Postgres only; they must answer the same meanwhile.
+	var version int64
+	if err := e.pool.QueryRow(context.Background(), `SELECT version FROM carts WHERE id = $1`, key).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		again, _ := readCart(t, c, id)
+		if string(again) != string(changed) {
+			t.Fatalf("after restart cart(id) = %s; want %s", again, changed)
+		}
+		if v := cachedVersion(t, rc, e.cfg.RedisPrefix, key); v == version {
+			break
+		} else if time.Since(start) > 5*time.Second {
+			t.Fatalf("cached version after restart = %d; want %d", v, version)
+		}
+	}
+	if _, got := readCart(t, c, other); got == nil || got.TotalQuantity != 1 {
+		t.Errorf("cart created while Redis was down = %+v", got)
+	}
+
+	// The instance's pub/sub connection resubscribed by itself: live updates flow again.
+	waitSubscribedOn(t, rc, e.cfg.RedisPrefix+"cart:"+key)
+	addLines(t, c, id, line(a.ID, 1))
+	for {
+		resp, ok := sub.Next(5 * time.Second)
+		if !ok {
+			t.Fatal("no cartUpdated after Redis came back")
+		}
+		var data struct{ CartUpdated gqlCart }
+		resp.Decode(t, &data)
+		if data.CartUpdated.TotalQuantity == 5 {
+			break
+		}
+	}
+}
+
+// cartUpdated delivers a change made on one instance to a subscriber on another.
+func TestCartUpdatedAcrossInstances(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	second := testsupport.StartServer(t, e.cfg) // same database and Redis prefix
+	a := insertProducts(t, e.pool, productSpec{price: 900, stock: 20})[0]
+	id := createCart(t, e.srv.Client()).Cart.ID
+
+	sub := e.srv.Subscribe(t, testsupport.ProtocolTransportWS, "", qSubscribe, map[string]any{"id": id})
+	waitSubscribed(t, e.cfg.RedisPrefix+"cart:"+cartKey(t, id))
+
+	for want := 1; want <= 2; want++ {
+		if p := addLines(t, second.Client(), id, line(a.ID, 1)); len(p.UserErrors) != 0 {
+			t.Fatalf("add on the second instance: %+v", p.UserErrors)
+		}
+		resp, ok := sub.Next(5 * time.Second)
+		if !ok {
+			t.Fatalf("no cartUpdated after change %d", want)
+		}
+		var data struct{ CartUpdated gqlCart }
+		resp.Decode(t, &data)
+		if data.CartUpdated.ID != id || data.CartUpdated.TotalQuantity != want {
+			t.Errorf("cartUpdated = %+v; want quantity %d", data.CartUpdated, want)
+		}
+	}
+
+	// A cart nobody holds the key to cannot be watched.
+	bad := e.srv.Subscribe(t, testsupport.ProtocolTransportWS, "", qSubscribe,
+		map[string]any{"id": relay.ID(relay.KindCart, "AAAAAAAAAAAAAAAAAAAAAAAA")})
+	resp, ok := bad.Next(5 * time.Second)
+	if !ok || resp.ErrorCode() != "NOT_FOUND" {
+		t.Errorf("subscribing to an unknown cart = %+v; want a NOT_FOUND error", resp)
+	}
+}
+
+// The legacy graphql-ws (subscriptions-transport-ws) protocol works too.
+func TestCartUpdatedLegacyProtocol(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	a := insertProducts(t, e.pool, productSpec{price: 900, stock: 20})[0]
+	id := createCart(t, e.srv.Client()).Cart.ID
+	sub := e.srv.Subscribe(t, testsupport.ProtocolLegacyWS, "", qSubscribe, map[string]any{"id": id})
+	waitSubscribed(t, e.cfg.RedisPrefix+"cart:"+cartKey(t, id))
+	addLines(t, e.srv.Client(), id, line(a.ID, 3))
+	resp, ok := sub.Next(5 * time.Second)
+	if !ok {
+		t.Fatal("no cartUpdated over graphql-ws")
+	}
+	var data struct{ CartUpdated gqlCart }
+	resp.Decode(t, &data)
+	if data.CartUpdated.TotalQuantity != 3 {
+		t.Errorf("cartUpdated = %+v; want quantity 3", data.CartUpdated)
+	}
+}
+
+// waitSubscribed waits until Redis reports a subscriber on channel: from then on a change must
+// reach it.
+func waitSubscribed(t *testing.T, channel string) {
+	t.Helper()
+	waitSubscribedOn(t, sharedRedis(t), channel)
+}
+
+func waitSubscribedOn(t *testing.T, rc *goredis.Client, channel string) {
+	t.Helper()
+	for i := 0; i < 250; i++ {
+		n, err := rc.PubSubNumSub(context.Background(), channel).Result()
+		if err == nil && n[channel] > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no Redis subscriber on %s", channel)
+}
+
+// Guest carts untouched for the configured age are deleted from Postgres and Redis by the sweep;
+// fresh ones stay. Cached entries carry a TTL of that age.
+func TestGuestCartExpiry(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, func(cfg *app.Config) {
+		cfg.CartGuestTTL = time.Hour
+		cfg.CartSweepInterval = 50 * time.Millisecond
+	})
+	a := insertProducts(t, e.pool, productSpec{price: 100, stock: 10})[0]
+	c := e.srv.Client()
+	old := createCart(t, c, line(a.ID, 1)).Cart.ID
+	fresh := createCart(t, c, line(a.ID, 1)).Cart.ID
+	rc := sharedRedis(t)
+	oldKey := e.cfg.RedisPrefix + "cart:" + cartKey(t, old)
+	if ttl := rc.PTTL(context.Background(), oldKey).Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Errorf("cached cart TTL = %v; want about an hour", ttl)
+	}
+
+	if _, err := e.pool.Exec(context.Background(), `UPDATE carts SET updated_at = now() - interval '2 hours' WHERE id = $1`,
+		cartKey(t, old)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM carts WHERE id = $1`, cartKey(t, old)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("expired guest cart still in Postgres")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := rc.Exists(context.Background(), oldKey).Val(); n != 0 {
+		t.Error("expired guest cart still cached in Redis")
+	}
+	if raw, _ := readCart(t, c, old); string(raw) != "null" {
+		t.Errorf("expired cart reads %s; want null", raw)
+	}
+	if _, got := readCart(t, c, fresh); got == nil || got.TotalQuantity != 1 {
+		t.Errorf("fresh cart = %+v; want it kept", got)
+	}
+}

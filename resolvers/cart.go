@@ -1,0 +1,289 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"storefront/domain/apperr"
+	"storefront/domain/cart"
+	"storefront/domain/identity"
+	"storefront/graph/model"
+	"storefront/resolvers/relay"
+)
+
+func init() {
+	registerNode(relay.KindCart, func(r *Resolver, ctx context.Context, key string) (model.Node, error) {
+		v, err := r.Carts.Get(ctx, cartCaller(ctx), key)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return toCart(v), nil
+	})
+	registerNode(relay.KindCartLine, func(r *Resolver, ctx context.Context, key string) (model.Node, error) {
+		lineID, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		_, l, err := r.Carts.LineOf(ctx, cartCaller(ctx), lineID)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return toCartLine(l), nil
+	})
+}
+
+// cartCaller is who asks, for cart access: the signed-in user, or a guest.
+func cartCaller(ctx context.Context) cart.Caller {
+	p, _ := identity.PrincipalFrom(ctx)
+	return cart.Caller{UserID: p.UserID}
+}
+
+func (r *queryResolver) Cart(ctx context.Context, id string) (*model.Cart, error) {
+	key, err := relay.ParseKeyID(id, relay.KindCart)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.Carts.Get(ctx, cartCaller(ctx), key)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toCart(v), nil
+}
+
+func (r *userResolver) Cart(ctx context.Context, obj *model.User) (*model.Cart, error) {
+	// A user's cart is for that user's eyes only, whoever else can see the User object.
+	if p, ok := identity.PrincipalFrom(ctx); !ok || p.UserID != obj.Key {
+		return nil, nil
+	}
+	v, found, err := r.Carts.ForUser(ctx, obj.Key)
+	if err != nil || !found {
+		return nil, err
+	}
+	return toCart(v), nil
+}
+
+func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartCreateInput) (*model.CartPayload, error) {
+	var lines []*model.CartLineInput
+	if input != nil {
+		lines = input.Lines
+	}
+	ins, userErrors, err := parseLineInputs(lines)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Carts.Create(ctx, cartCaller(ctx), ins)
+	if err != nil {
+		return nil, err
+	}
+	return cartPayload(res, userErrors, "lines", "productId"), nil
+}
+
+func (r *mutationResolver) CartLinesAdd(ctx context.Context, cartID string, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	ins, userErrors, err := parseLineInputs(lines)
+	if err != nil {
+		return nil, err
+	}
+	return r.changeCart(ctx, cartID, userErrors, "lines", "productId", func(key string) (cart.Result, error) {
+		return r.Carts.AddLines(ctx, cartCaller(ctx), key, ins)
+	})
+}
+
+func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
+	if len(lines) > cart.MaxBatch {
+		return nil, apperr.Input("lines", "at most %d lines at once", cart.MaxBatch)
+	}
+	var updates []cart.LineUpdate
+	var userErrors []*model.UserError
+	for i, l := range lines {
+		id, ue := parseLineID(l.ID, "lines", i, "id")
+		if ue != nil {
+			userErrors = append(userErrors, ue)
+			continue
+		}
+		updates = append(updates, cart.LineUpdate{Index: i, LineID: id, Quantity: l.Quantity})
+	}
+	return r.changeCart(ctx, cartID, userErrors, "lines", "id", func(key string) (cart.Result, error) {
+		return r.Carts.UpdateLines(ctx, cartCaller(ctx), key, updates)
+	})
+}
+
+func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, lineIds []string) (*model.CartPayload, error) {
+	if len(lineIds) > cart.MaxBatch {
+		return nil, apperr.Input("lineIds", "at most %d lines at once", cart.MaxBatch)
+	}
+	var refs []cart.LineRef
+	var userErrors []*model.UserError
+	for i, raw := range lineIds {
+		id, ue := parseLineID(raw, "lineIds", i)
+		if ue != nil {
+			userErrors = append(userErrors, ue)
+			continue
+		}
+		refs = append(refs, cart.LineRef{Index: i, LineID: id})
+	}
+	return r.changeCart(ctx, cartID, userErrors, "lineIds", "", func(key string) (cart.Result, error) {
+		return r.Carts.RemoveLines(ctx, cartCaller(ctx), key, refs)
+	})
+}
+
+// changeCart runs a change on the cart named by cartID. A cart that does not exist or is not the
+// caller's is a NOT_FOUND userError, like any other expected failure.
+func (r *mutationResolver) changeCart(ctx context.Context, cartID string, userErrors []*model.UserError,
+	listField, keyField string, change func(key string) (cart.Result, error)) (*model.CartPayload, error) {
+	notFound := &model.CartPayload{UserErrors: []*model.UserError{userError(ErrCodeNotFound, "cart not found", "cartId")},
+		Warnings: []*model.CartWarning{}}
+	key, err := relay.ParseKeyID(cartID, relay.KindCart)
+	if err != nil {
+		var inErr *apperr.InputError
+		if errors.Is(err, apperr.ErrNotFound) || errors.As(err, &inErr) {
+			return notFound, nil
+		}
+		return nil, err
+	}
+	res, err := change(key)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return notFound, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cartPayload(res, userErrors, listField, keyField), nil
+}
+
+func (r *subscriptionResolver) CartUpdated(ctx context.Context, cartID string) (<-chan *model.Cart, error) {
+	key, err := relay.ParseKeyID(cartID, relay.KindCart)
+	if err != nil {
+		return nil, err
+	}
+	views, err := r.Carts.Subscribe(ctx, cartCaller(ctx), key)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.Cart, 1)
+	go func() {
+		defer close(out)
+		for v := range views {
+			select {
+			case out <- toCart(v):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// parseLineInputs turns API lines into domain lines. Lines with an unusable product id become
+// userErrors at their index; the others go ahead.
+func parseLineInputs(lines []*model.CartLineInput) ([]cart.LineInput, []*model.UserError, error) {
+	if len(lines) > cart.MaxBatch {
+		return nil, nil, apperr.Input("lines", "at most %d lines at once", cart.MaxBatch)
+	}
+	var ins []cart.LineInput
+	var userErrors []*model.UserError
+	for i, l := range lines {
+		id, err := relay.ParseIntID(l.ProductID, relay.KindProduct)
+		if err != nil {
+			code, msg := ErrCodeNotFound, "product not found"
+			if !errors.Is(err, apperr.ErrNotFound) {
+				code, msg = ErrCodeInvalidInput, "not a product id"
+			}
+			userErrors = append(userErrors, userError(code, msg, "lines", strconv.Itoa(i), "productId"))
+			continue
+		}
+		ins = append(ins, cart.LineInput{Index: i, ProductID: id, Quantity: l.Quantity})
+	}
+	return ins, userErrors, nil
+}
+
+// parseLineID reads a cart line id; an unusable one is a userError at field path.
+func parseLineID(raw, list string, index int, sub ...string) (int64, *model.UserError) {
+	id, err := relay.ParseIntID(raw, relay.KindCartLine)
+	if err == nil {
+		return id, nil
+	}
+	field := append([]string{list, strconv.Itoa(index)}, sub...)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return 0, userError(ErrCodeNotFound, "no such line in this cart", field...)
+	}
+	return 0, userError(ErrCodeInvalidInput, "not a cart line id", field...)
+}
+
+// cartPayload converts a change's result; each refused line is a userError whose field points at
+// the line's index in the request list (listField), and within the line at what was wrong: the
+// keyField (productId or id) when it names nothing, else the quantity. Removals have no subfield.
+func cartPayload(res cart.Result, userErrors []*model.UserError, listField, keyField string) *model.CartPayload {
+	for _, f := range res.Failures {
+		field := []string{listField, strconv.Itoa(f.Index)}
+		switch {
+		case keyField == "":
+		case f.Code == cart.CodeNotFound:
+			field = append(field, keyField)
+		default:
+			field = append(field, "quantity")
+		}
+		userErrors = append(userErrors, userError(string(f.Code), f.Message, field...))
+	}
+	if userErrors == nil {
+		userErrors = []*model.UserError{}
+	}
+	c := toCart(res.Cart)
+	return &model.CartPayload{Cart: c, UserErrors: userErrors, Warnings: c.Warnings}
+}
+
+func toCart(v cart.View) *model.Cart {
+	c := &model.Cart{
+		ID:            relay.ID(relay.KindCart, v.ID),
+		Lines:         make([]*model.CartLine, len(v.Lines)),
+		TotalQuantity: v.TotalQuantity,
+		Subtotal:      moneyOf(v.Subtotal),
+		Warnings:      toCartWarnings(v.Warnings),
+		CreatedAt:     v.CreatedAt,
+		UpdatedAt:     v.UpdatedAt,
+	}
+	for i, l := range v.Lines {
+		c.Lines[i] = toCartLine(l)
+	}
+	return c
+}
+
+func toCartLine(l cart.PricedLine) *model.CartLine {
+	return &model.CartLine{
+		ID:             relay.IntID(relay.KindCartLine, l.ID),
+		Quantity:       l.Quantity,
+		UnitPrice:      moneyOf(l.UnitPrice),
+		LineTotal:      moneyOf(l.LineTotal),
+		AddedUnitPrice: moneyOf(l.AddedUnitPrice),
+		ProductKey:     l.ProductID,
+	}
+}
+
+func toCartWarnings(ws []cart.Warning) []*model.CartWarning {
+	out := make([]*model.CartWarning, len(ws))
+	for i, w := range ws {
+		cw := &model.CartWarning{Code: string(w.Code), Message: w.Message}
+		if w.LineID != 0 {
+			id := relay.IntID(relay.KindCartLine, w.LineID)
+			cw.LineID = &id
+		}
+		if w.ProductID != 0 {
+			id := relay.IntID(relay.KindProduct, w.ProductID)
+			cw.ProductID = &id
+		}
+		out[i] = cw
+	}
+	return out
+}

@@ -1,0 +1,338 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"storefront/domain/apperr"
+	"storefront/domain/cart"
+	"storefront/domain/money"
+)
+
+// Carts is the durable cart store. Every write locks the cart row (SELECT … FOR UPDATE) for the
+// length of its transaction, so concurrent changes to one cart queue up instead of overwriting
+// each other, and bumps carts.version.
+type Carts struct {
+	pool *pgxpool.Pool
+}
+
+// NewCarts returns the cart store on pool.
+func NewCarts(pool *pgxpool.Pool) *Carts { return &Carts{pool: pool} }
+
+var _ cart.Store = (*Carts)(nil)
+
+// queryer is what both a pool and a transaction offer.
+type queryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// CartCatalog reads what carts need of products: price, whether sold, and available stock, for
+// many products in one indexed query.
+type CartCatalog struct{ q queryer }
+
+// NewCartCatalog returns the catalog reader on pool.
+func NewCartCatalog(pool *pgxpool.Pool) *CartCatalog { return &CartCatalog{q: pool} }
+
+// Products implements cart.Catalog.
+func (c *CartCatalog) Products(ctx context.Context, ids []int64) (map[int64]cart.Product, error) {
+	out := make(map[int64]cart.Product, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := c.q.Query(ctx, `
+		SELECT p.id, p.price, p.published, coalesce(i.available, 0)
+		FROM products p LEFT JOIN inventory i ON i.product_id = p.id
+		WHERE p.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read cart products: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p cart.Product
+		var price int64
+		if err := rows.Scan(&p.ID, &price, &p.Published, &p.Available); err != nil {
+			return nil, fmt.Errorf("read cart products: %w", err)
+		}
+		p.Price = money.Amount(price)
+		out[p.ID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read cart products: %w", err)
+	}
+	return out, nil
+}
+
+const cartColumns = `c.id, coalesce(c.user_id, 0), c.status, c.version, c.created_at, c.updated_at`
+
+// Get implements cart.Store: the cart and its lines in one round trip.
+func (s *Carts) Get(ctx context.Context, id string) (cart.Cart, error) {
+	c, err := readCart(ctx, s.pool, `SELECT `+cartColumns+`,
+			l.id, l.product_id, l.quantity, l.added_unit_price
+		FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id
+		WHERE c.id = $1 ORDER BY l.id`, id)
+	if err != nil {
+		return cart.Cart{}, fmt.Errorf("get cart: %w", err)
+	}
+	return c, nil
+}
+
+// ActiveForUser implements cart.Store.
+func (s *Carts) ActiveForUser(ctx context.Context, userID int64) (cart.Cart, error) {
+	c, err := readCart(ctx, s.pool, `SELECT `+cartColumns+`,
+			l.id, l.product_id, l.quantity, l.added_unit_price
+		FROM carts c LEFT JOIN cart_lines l ON l.cart_id = c.id
+		WHERE c.user_id = $1 AND c.status = 'ACTIVE' ORDER BY l.id`, userID)
+	if err != nil {
+		return cart.Cart{}, fmt.Errorf("get user cart: %w", err)
+	}
+	return c, nil
+}
+
+// readCart scans a cart joined with its lines (nullable line columns), or apperr.ErrNotFound.
+func readCart(ctx context.Context, q queryer, sql string, arg any) (cart.Cart, error) {
+	rows, err := q.Query(ctx, sql, arg)
+	if err != nil {
+		return cart.Cart{}, err
+	}
+	defer rows.Close()
+	var c cart.Cart
+	found := false
+	for rows.Next() {
+		var (
+			lineID, productID, price *int64
+			qty                      *int
+		)
+		if err := rows.Scan(&c.ID, &c.UserID, &c.Status, &c.Version, &c.CreatedAt, &c.UpdatedAt,
+			&lineID, &productID, &qty, &price); err != nil {
+			return cart.Cart{}, err
+		}
+		found = true
+		if lineID != nil {
+			c.Lines = append(c.Lines, cart.Line{ID: *lineID, ProductID: *productID, Quantity: *qty,
+				AddedUnitPrice: money.Amount(*price)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return cart.Cart{}, err
+	}
+	if !found {
+		return cart.Cart{}, apperr.ErrNotFound
+	}
+	return c, nil
+}
+
+// lockCart reads a cart and its lines, holding the cart row's lock until the transaction ends.
+func lockCart(ctx context.Context, tx pgx.Tx, where string, arg any) (cart.Cart, error) {
+	var c cart.Cart
+	err := tx.QueryRow(ctx, `SELECT `+cartColumns+` FROM carts c WHERE `+where+` FOR UPDATE`, arg).
+		Scan(&c.ID, &c.UserID, &c.Status, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return cart.Cart{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return cart.Cart{}, err
+	}
+	rows, err := tx.Query(ctx, `SELECT id, product_id, quantity, added_unit_price FROM cart_lines
+		WHERE cart_id = $1 ORDER BY id`, c.ID)
+	if err != nil {
+		return cart.Cart{}, err
+	}
+	c.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (cart.Line, error) {
+		var l cart.Line
+		var price int64
+		err := r.Scan(&l.ID, &l.ProductID, &l.Quantity, &price)
+		l.AddedUnitPrice = money.Amount(price)
+		return l, err
+	})
+	return c, err
+}
+
+// CartOfLine implements cart.Store.
+func (s *Carts) CartOfLine(ctx context.Context, lineID int64) (string, error) {
+	var id string
+	err := s.pool.QueryRow(ctx, `SELECT cart_id FROM cart_lines WHERE id = $1`, lineID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find cart of line: %w", err)
+	}
+	return id, nil
+}
+
+// CreateGuest implements cart.Store.
+func (s *Carts) CreateGuest(ctx context.Context, id string, fn cart.UpdateFunc) (cart.Cart, error) {
+	var out cart.Cart
+	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		c := cart.Cart{ID: id, Status: cart.StatusActive}
+		if err := tx.QueryRow(ctx, `INSERT INTO carts (id) VALUES ($1) RETURNING version, created_at, updated_at`, id).
+			Scan(&c.Version, &c.CreatedAt, &c.UpdatedAt); err != nil {
+			return fmt.Errorf("insert cart: %w", err)
+		}
+		var err error
+		out, err = applyAndWrite(ctx, tx, c, fn)
+		return err
+	})
+	return out, err
+}
+
+// UpdateForUser implements cart.Store. The partial unique index on active user carts makes a
+// concurrent creation for the same user wait and then find the other's cart.
+func (s *Carts) UpdateForUser(ctx context.Context, userID int64, newID string, fn cart.UpdateFunc) (cart.Cart, error) {
+	var out cart.Cart
+	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := lockUserCart(ctx, tx, userID, newID)
+		if err != nil {
+			return err
+		}
+		out, err = applyAndWrite(ctx, tx, c, fn)
+		return err
+	})
+	return out, err
+}
+
+func lockUserCart(ctx context.Context, tx pgx.Tx, userID int64, newID string) (cart.Cart, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO carts (id, user_id) VALUES ($1, $2)
+		ON CONFLICT (user_id) WHERE status = 'ACTIVE' AND user_id IS NOT NULL DO NOTHING`, newID, userID); err != nil {
+		if pgCode(err) == codeForeignKeyViolation {
+			return cart.Cart{}, apperr.ErrNotFound
+		}
+		return cart.Cart{}, fmt.Errorf("create user cart: %w", err)
+	}
+	c, err := lockCart(ctx, tx, `c.user_id = $1 AND c.status = 'ACTIVE'`, userID)
+	if err != nil {
+		return cart.Cart{}, fmt.Errorf("lock user cart: %w", err)
+	}
+	return c, nil
+}
+
+// Update implements cart.Store.
+func (s *Carts) Update(ctx context.Context, id string, fn cart.UpdateFunc) (cart.Cart, error) {
+	var out cart.Cart
+	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := lockCart(ctx, tx, `c.id = $1`, id)
+		if err != nil {
+			return err
+		}
+		out, err = applyAndWrite(ctx, tx, c, fn)
+		return err
+	})
+	return out, err
+}
+
+// Merge implements cart.Store. The guest cart is locked before the user's, in every caller, so
+// two merges never wait on each other in a cycle.
+func (s *Carts) Merge(ctx context.Context, guestID string, userID int64, newID string,
+	fn func(ctx context.Context, guest, user *cart.Cart, catalog cart.Catalog) error) (cart.Cart, cart.Cart, error) {
+	var guestOut, userOut cart.Cart
+	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		guest, err := lockCart(ctx, tx, `c.id = $1`, guestID)
+		if err != nil {
+			return err
+		}
+		user, err := lockUserCart(ctx, tx, userID, newID)
+		if err != nil {
+			return err
+		}
+		guestBefore, userBefore := clone(guest), clone(user)
+		if err := fn(ctx, &guest, &user, &CartCatalog{q: tx}); err != nil {
+			return err
+		}
+		if guestOut, err = writeCart(ctx, tx, guestBefore, guest); err != nil {
+			return err
+		}
+		userOut, err = writeCart(ctx, tx, userBefore, user)
+		return err
+	})
+	return guestOut, userOut, err
+}
+
+// DeleteGuestCartsBefore implements cart.Store. Carts being written right now are skipped, not
+// waited for: they are evidently not abandoned.
+func (s *Carts) DeleteGuestCartsBefore(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `DELETE FROM carts WHERE id IN (
+			SELECT id FROM carts WHERE user_id IS NULL AND updated_at < $1
+			ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING id`, cutoff, limit)
+	if err != nil {
+		return nil, fmt.Errorf("delete guest carts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("delete guest carts: %w", err)
+	}
+	return ids, nil
+}
+
+func clone(c cart.Cart) cart.Cart {
+	c.Lines = slices.Clone(c.Lines)
+	return c
+}
+
+// applyAndWrite runs fn on the locked cart c and writes the difference.
+func applyAndWrite(ctx context.Context, tx pgx.Tx, c cart.Cart, fn cart.UpdateFunc) (cart.Cart, error) {
+	before := clone(c)
+	if err := fn(ctx, &c, &CartCatalog{q: tx}); err != nil {
+		return cart.Cart{}, err
+	}
+	return writeCart(ctx, tx, before, c)
+}
+
+// writeCart writes what changed from before to after in one round trip: removed lines, changed
+// lines, new lines (whose ids it fills in) and the cart row with its version bumped. A cart
+// that did not change is not written and keeps its version.
+func writeCart(ctx context.Context, tx pgx.Tx, before, after cart.Cart) (cart.Cart, error) {
+	old := make(map[int64]cart.Line, len(before.Lines))
+	for _, l := range before.Lines {
+		old[l.ID] = l
+	}
+	batch := &pgx.Batch{}
+	var removed []int64
+	kept := make(map[int64]bool, len(after.Lines))
+	for _, l := range after.Lines {
+		kept[l.ID] = true
+	}
+	for _, l := range before.Lines {
+		if !kept[l.ID] {
+			removed = append(removed, l.ID)
+		}
+	}
+	if len(removed) > 0 {
+		batch.Queue(`DELETE FROM cart_lines WHERE cart_id = $1 AND id = ANY($2)`, after.ID, removed)
+	}
+	for i, l := range after.Lines {
+		if l.ID == 0 {
+			batch.Queue(`INSERT INTO cart_lines (cart_id, product_id, quantity, added_unit_price)
+				VALUES ($1, $2, $3, $4) RETURNING id`, after.ID, l.ProductID, l.Quantity, int64(l.AddedUnitPrice)).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&after.Lines[i].ID) })
+			continue
+		}
+		if o := old[l.ID]; o != l {
+			batch.Queue(`UPDATE cart_lines SET quantity = $2, added_unit_price = $3, updated_at = now()
+				WHERE id = $1`, l.ID, l.Quantity, int64(l.AddedUnitPrice))
+		}
+	}
+	if batch.Len() == 0 && before.Status == after.Status {
+		return after, nil
+	}
+	batch.Queue(`UPDATE carts SET version = version + 1, status = $2, updated_at = now()
+		WHERE id = $1 RETURNING version, updated_at`, after.ID, string(after.Status)).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&after.Version, &after.UpdatedAt) })
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		if pgCode(err) == codeForeignKeyViolation {
+			// A product was deleted from the catalog while being added.
+			return cart.Cart{}, fmt.Errorf("write cart: product vanished: %w", err)
+		}
+		return cart.Cart{}, fmt.Errorf("write cart: %w", err)
+	}
+	return after, nil
+}
