@@ -461,3 +461,155 @@ func TestGuestCartExpiry(t *testing.T) {
 		t.Errorf("fresh cart = %+v; want it kept", got)
 	}
 }
+
+// A signed-in user has one active cart (cartCreate returns it, me.cart shows it) that nobody
+// else can read, change or watch.
+func TestCartOfSignedInUser(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	a := insertProducts(t, e.pool, productSpec{price: 250, stock: 100})[0]
+	owner, ownerInfo := e.srv.NewCustomer(t)
+	stranger, strangerInfo := e.srv.NewCustomer(t)
+	guest := e.srv.Client()
+
+	const qMe = `{ me { cart { id totalQuantity } } }`
+	var me struct {
+		Me struct {
+			Cart *struct {
+				ID            string
+				TotalQuantity int
+			}
+		}
+	}
+	owner.Do(t, qMe, nil).Decode(t, &me)
+	if me.Me.Cart != nil {
+		t.Fatalf("new user's me.cart = %+v; want null", me.Me.Cart)
+	}
+	id := createCart(t, owner, line(a.ID, 1)).Cart.ID
+	if again := createCart(t, owner, line(a.ID, 1)); again.Cart.ID != id || again.Cart.TotalQuantity != 2 {
+		t.Fatalf("second cartCreate = %s ×%d; want the same cart %s with 2", again.Cart.ID, again.Cart.TotalQuantity, id)
+	}
+	owner.Do(t, qMe, nil).Decode(t, &me)
+	if me.Me.Cart == nil || me.Me.Cart.ID != id || me.Me.Cart.TotalQuantity != 2 {
+		t.Fatalf("me.cart = %+v; want %s with 2", me.Me.Cart, id)
+	}
+	if _, got := readCart(t, owner, id); got == nil || got.TotalQuantity != 2 {
+		t.Errorf("owner's cart(id) = %+v", got)
+	}
+
+	for name, c := range map[string]*testsupport.Client{"stranger": stranger, "guest": guest} {
+		if raw, _ := readCart(t, c, id); string(raw) != "null" {
+			t.Errorf("%s reads the user's cart: %s", name, raw)
+		}
+		p := addLines(t, c, id, line(a.ID, 1))
+		if p.Cart != nil || len(p.UserErrors) != 1 || p.UserErrors[0].Code != "NOT_FOUND" {
+			t.Errorf("%s adds to the user's cart: %+v", name, p)
+		}
+		var node struct{ Node *struct{ ID string } }
+		c.Do(t, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}).Decode(t, &node)
+		if node.Node != nil {
+			t.Errorf("%s finds the user's cart through node: %+v", name, node.Node)
+		}
+	}
+	stranger.Do(t, qMe, nil).Decode(t, &me)
+	if me.Me.Cart != nil && me.Me.Cart.ID == id {
+		t.Error("stranger's me.cart is the owner's cart")
+	}
+
+	// Only the owner can watch it.
+	for name, token := range map[string]string{"stranger": strangerInfo.AccessToken, "guest": ""} {
+		sub := e.srv.Subscribe(t, testsupport.ProtocolTransportWS, token, qSubscribe, map[string]any{"id": id})
+		if resp, ok := sub.Next(5 * time.Second); !ok || resp.ErrorCode() != "NOT_FOUND" {
+			t.Errorf("%s subscribing to the user's cart = %+v, %v; want NOT_FOUND", name, resp, ok)
+		}
+	}
+	sub := e.srv.Subscribe(t, testsupport.ProtocolTransportWS, ownerInfo.AccessToken, qSubscribe, map[string]any{"id": id})
+	waitSubscribed(t, e.cfg.RedisPrefix+"cart:"+cartKey(t, id))
+	addLines(t, owner, id, line(a.ID, 1))
+	resp, ok := sub.Next(5 * time.Second)
+	if !ok {
+		t.Fatal("owner got no cartUpdated")
+	}
+	var data struct{ CartUpdated gqlCart }
+	resp.Decode(t, &data)
+	if data.CartUpdated.TotalQuantity != 3 {
+		t.Errorf("owner's cartUpdated = %+v; want 3", data.CartUpdated)
+	}
+}
+
+// Signing in with a guest cart merges it into the user's cart in one step: quantities add up,
+// clamped to the limit and the stock, lines that cannot come are dropped, and the payload's
+// warnings say which and why. The guest cart is gone afterwards; a repeat merges nothing.
+func TestCartMergesIntoUserCartOnLogin(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, func(cfg *app.Config) { cfg.CartMaxQuantity = 5 })
+	ps := insertProducts(t, e.pool,
+		productSpec{price: 101, stock: 100}, // a: 3 + 4 → limit 5
+		productSpec{price: 102, stock: 4},   // b: 2 + 3 → stock 4
+		productSpec{price: 103, stock: 100}, // c: new line, comes whole
+		productSpec{price: 104, stock: 10},  // d: unpublished after being added
+		productSpec{price: 105, stock: 10},  // e: sold out after being added
+	)
+	a, b, c, d, pe := ps[0], ps[1], ps[2], ps[3], ps[4]
+	user, info := e.srv.NewCustomer(t)
+	createCart(t, user, line(a.ID, 3), line(b.ID, 2))
+	guestCart := createCart(t, e.srv.Client(), line(a.ID, 4), line(b.ID, 3), line(c.ID, 2), line(d.ID, 1), line(pe.ID, 2)).Cart
+	if len(guestCart.Lines) != 5 {
+		t.Fatalf("guest cart = %+v", guestCart.Lines)
+	}
+	ctx := context.Background()
+	if _, err := e.pool.Exec(ctx, `UPDATE products SET published = false WHERE id = $1`, d.Key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `UPDATE inventory SET on_hand = 0 WHERE product_id = $1`, pe.Key); err != nil {
+		t.Fatal(err)
+	}
+
+	const qLogin = `mutation($input: LoginInput!) { login(input: $input) {
+		accessToken userErrors { code message } warnings { code message lineId productId } } }`
+	login := func() (string, []gqlWarning) {
+		var out struct {
+			Login struct {
+				AccessToken string
+				UserErrors  []gqlUserError
+				Warnings    []gqlWarning
+			}
+		}
+		e.srv.Client().Do(t, qLogin, map[string]any{"input": map[string]any{
+			"email": info.Email, "password": info.Password, "cartId": guestCart.ID}}).Decode(t, &out)
+		if len(out.Login.UserErrors) > 0 || out.Login.AccessToken == "" {
+			t.Fatalf("login: %+v", out.Login.UserErrors)
+		}
+		return out.Login.AccessToken, out.Login.Warnings
+	}
+	token, warnings := login()
+	got := map[string]string{}
+	for _, w := range warnings {
+		if w.ProductID == nil {
+			t.Errorf("warning without productId: %+v", w)
+			continue
+		}
+		got[*w.ProductID] = w.Code
+	}
+	want := map[string]string{a.ID: "QUANTITY_CLAMPED", b.ID: "QUANTITY_CLAMPED", d.ID: "LINE_DROPPED", pe.ID: "LINE_DROPPED"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("merge warnings = %v; want %v (%+v)", got, want, warnings)
+	}
+
+	var me struct{ Me struct{ Cart *gqlCart } }
+	user.WithToken(token).Do(t, `{ me { cart { `+cartFields+` } } }`, nil).Decode(t, &me)
+	mc := me.Me.Cart
+	if mc == nil || mc.quantity(a) != 5 || mc.quantity(b) != 4 || mc.quantity(c) != 2 || len(mc.Lines) != 3 {
+		t.Fatalf("user's cart after merge = %+v; want a×5 b×4 c×2", mc)
+	}
+	if raw, _ := readCart(t, e.srv.Client(), guestCart.ID); string(raw) != "null" {
+		t.Errorf("merged guest cart still readable: %s", raw)
+	}
+	if _, again := login(); len(again) != 0 {
+		t.Errorf("second login with the same cart warns %+v; want nothing merged", again)
+	}
+	user.WithToken(token).Do(t, `{ me { cart { `+cartFields+` } } }`, nil).Decode(t, &me)
+	if me.Me.Cart.TotalQuantity != 11 {
+		t.Errorf("user's cart after second login = %d items; want 11", me.Me.Cart.TotalQuantity)
+	}
+}

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 
 	"storefront/domain/apperr"
@@ -43,6 +44,23 @@ func init() {
 func cartCaller(ctx context.Context) cart.Caller {
 	p, _ := identity.PrincipalFrom(ctx)
 	return cart.Caller{UserID: p.UserID}
+}
+
+// mergeGuestCart merges the guest cart named by a global id into the user's cart at sign-in and
+// returns the merge's warnings. Sign-in has already succeeded, so a merge that fails leaves the
+// guest cart as it was and says so in a warning instead of failing the login.
+func (r *Resolver) mergeGuestCart(ctx context.Context, cartID string, userID int64) []*model.CartWarning {
+	key, err := relay.ParseKeyID(cartID, relay.KindCart)
+	if err != nil {
+		return []*model.CartWarning{}
+	}
+	warnings, err := r.Carts.Merge(ctx, key, userID)
+	if err != nil {
+		slog.ErrorContext(ctx, "merge guest cart at sign-in", "err", err, "request_id", RequestIDFunc(ctx))
+		return []*model.CartWarning{{Code: "MERGE_FAILED",
+			Message: "the guest cart could not be merged and is unchanged; sign in again to retry"}}
+	}
+	return toCartWarnings(warnings)
 }
 
 func (r *queryResolver) Cart(ctx context.Context, id string) (*model.Cart, error) {

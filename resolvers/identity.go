@@ -155,7 +155,11 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if err != nil {
 		return failedAuthPayload(err)
 	}
-	return authPayload(a), nil
+	payload := authPayload(a)
+	if input.CartID != nil {
+		payload.Warnings = r.mergeGuestCart(ctx, *input.CartID, a.User.ID)
+	}
+	return payload, nil
 }
 
 func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*model.AuthPayload, error) {
