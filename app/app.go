@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"storefront/domain/cart"
+	"storefront/domain/catalog"
 	"storefront/domain/identity"
 	"storefront/domain/identity/token"
 	"storefront/resolvers"
@@ -74,6 +75,7 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	a.Hub = sredis.NewHub(a.Redis, a.log)
 	a.wireCarts()
+	a.deps.Catalog = catalog.NewService(postgres.NewCatalogStore(a.Pool))
 	return nil
 }
 

@@ -14,12 +14,14 @@ import (
 
 	"storefront/graph"
 	"storefront/resolvers"
+	"storefront/resolvers/loaders"
 )
 
 // routes is the whole HTTP surface in one place.
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.authenticate(a.graphqlHandler()))
+	// Every GraphQL request gets fresh loaders; subscription events get theirs from PerEvent.
+	mux.Handle("/graphql", a.authenticate(loaders.Middleware(a.deps.Catalog)(a.graphqlHandler())))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -49,6 +51,7 @@ func (a *App) graphqlHandler() http.Handler {
 	if !a.cfg.Production() {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(loaders.PerEvent{Source: a.deps.Catalog})
 	srv.SetErrorPresenter(resolvers.PresentError)
 	return srv
 }

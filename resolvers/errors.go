@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"storefront/domain/apperr"
@@ -35,6 +36,16 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	var gqlErr *gqlerror.Error
 	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
 		// Parse and validation errors from gqlgen: already safe, already coded.
+		if isVariableError(gqlErr) {
+			// A variable whose value does not fit its type ($sort: "CHEAPEST") is bad input, not a
+			// document that fails the schema: the same value written inline would be a
+			// validation error, but a variable is data the client sends.
+			gqlErr.Message = "variable $" + gqlErr.Path[1:].String() + ": " + gqlErr.Message
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["code"] = CodeBadUserInput
+		}
 		return gqlErr
 	}
 	presented := graphql.DefaultErrorPresenter(ctx, err)
@@ -85,4 +96,14 @@ func classify(err error) (code, message string) {
 		return code, gqlE.Message
 	}
 	return CodeInternal, ""
+}
+
+// isVariableError reports whether gqlgen refused the value of a variable while coercing it:
+// those errors carry the path variable.<name>….
+func isVariableError(e *gqlerror.Error) bool {
+	if len(e.Path) < 2 {
+		return false
+	}
+	name, ok := e.Path[0].(ast.PathName)
+	return ok && name == "variable"
 }

@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"storefront/domain/cart"
+	"storefront/domain/catalog"
 	"storefront/domain/identity"
 	"storefront/graph"
 )
@@ -21,6 +22,8 @@ type Deps struct {
 	Identity *identity.Service
 	// Carts runs carts: lines, merging, live updates.
 	Carts *cart.Service
+	// Catalog answers products, categories and sellers.
+	Catalog *catalog.Service
 }
 
 // New returns the root resolver over deps.

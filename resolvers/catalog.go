@@ -1,0 +1,465 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+	"golang.org/x/sync/errgroup"
+
+	"storefront/domain/apperr"
+	"storefront/domain/catalog"
+	"storefront/graph/model"
+	"storefront/resolvers/loaders"
+	"storefront/resolvers/relay"
+)
+
+func init() {
+	registerNode(relay.KindProduct, func(r *Resolver, ctx context.Context, key string) (model.Node, error) {
+		id, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		p, err := r.publishedProduct(ctx, id)
+		if p == nil || err != nil {
+			return nil, err
+		}
+		return p, nil
+	})
+	registerNode(relay.KindCategory, func(r *Resolver, ctx context.Context, key string) (model.Node, error) {
+		id, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		c, err := r.categoryByKey(ctx, id)
+		if c == nil || err != nil {
+			return nil, err
+		}
+		return c, nil
+	})
+	registerNode(relay.KindSeller, func(r *Resolver, ctx context.Context, key string) (model.Node, error) {
+		id, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		s, err := r.loaders(ctx).Seller.Load(ctx, id)()
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return sellerModel(s), nil
+	})
+}
+
+// loaders returns the request's loaders, or fresh ones when the context has none (a subscription
+// event outside PerEvent, a direct call): correct, only unbatched across calls.
+func (r *Resolver) loaders(ctx context.Context) *loaders.Loaders {
+	if l := loaders.For(ctx); l != nil {
+		return l
+	}
+	return loaders.New(r.Catalog)
+}
+
+func (r *queryResolver) Products(ctx context.Context, query *string, filter *model.ProductFilter, sort *model.ProductSort, first *int, after *string) (*model.ProductConnection, error) {
+	f, err := filterOf(filter)
+	if err != nil {
+		return nil, err
+	}
+	q := ""
+	if query != nil {
+		q = *query
+	}
+	return r.listProducts(ctx, q, f, sort, catalog.SortRelevance, first, after)
+}
+
+func (r *queryResolver) Product(ctx context.Context, id *string, slug *string) (*model.Product, error) {
+	switch {
+	case id != nil && slug != nil:
+		return nil, apperr.Input("id", "give either id or slug, not both")
+	case id != nil:
+		key, err := relay.ParseIntID(*id, relay.KindProduct)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return r.publishedProduct(ctx, key)
+	case slug != nil:
+		p, err := r.Catalog.ProductBySlug(ctx, *slug)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.loaders(ctx).PrimeProduct(ctx, p)
+		return productModel(p), nil
+	}
+	return nil, apperr.Input("id", "give an id or a slug")
+}
+
+func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
+	tree, err := r.Catalog.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return categoryModels(tree.Roots()), nil
+}
+
+func (r *productResolver) Images(ctx context.Context, obj *model.Product) ([]*model.Image, error) {
+	imgs, err := r.loaders(ctx).Images.Load(ctx, obj.Key)()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Image, len(imgs))
+	for i, img := range imgs {
+		out[i] = &model.Image{URL: img.URL}
+		if img.AltText != "" {
+			alt := img.AltText
+			out[i].AltText = &alt
+		}
+	}
+	return out, nil
+}
+
+func (r *productResolver) Category(ctx context.Context, obj *model.Product) (*model.Category, error) {
+	c, err := r.loaders(ctx).Category.Load(ctx, obj.CategoryKey)()
+	if err != nil {
+		return nil, err
+	}
+	return categoryModel(c), nil
+}
+
+func (r *productResolver) Seller(ctx context.Context, obj *model.Product) (*model.Seller, error) {
+	s, err := r.loaders(ctx).Seller.Load(ctx, obj.SellerKey)()
+	if err != nil {
+		return nil, err
+	}
+	return sellerModel(s), nil
+}
+
+func (r *productResolver) Inventory(ctx context.Context, obj *model.Product) (*model.Inventory, error) {
+	s, err := r.loaders(ctx).Stock.Load(ctx, obj.Key)()
+	if err != nil {
+		return nil, err
+	}
+	return &model.Inventory{Available: s.Available(), InStock: s.InStock()}, nil
+}
+
+func (r *productResolver) Rating(ctx context.Context, obj *model.Product) (*model.Rating, error) {
+	rt, err := r.loaders(ctx).Rating.Load(ctx, obj.Key)()
+	if err != nil {
+		return nil, err
+	}
+	return &model.Rating{Average: rt.Average(), Count: rt.Count}, nil
+}
+
+func (r *categoryResolver) Parent(ctx context.Context, obj *model.Category) (*model.Category, error) {
+	if obj.ParentKey == nil {
+		return nil, nil
+	}
+	return r.categoryByKey(ctx, *obj.ParentKey)
+}
+
+func (r *categoryResolver) Children(ctx context.Context, obj *model.Category) ([]*model.Category, error) {
+	tree, err := r.Catalog.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return categoryModels(tree.Children(obj.Key)), nil
+}
+
+func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, sort *model.ProductSort, first *int, after *string) (*model.ProductConnection, error) {
+	return r.listProducts(ctx, "", catalog.Filter{CategoryIDs: []int64{obj.Key}}, sort, catalog.SortNewest, first, after)
+}
+
+func (r *cartLineResolver) Product(ctx context.Context, obj *model.CartLine) (*model.Product, error) {
+	return r.productByKey(ctx, obj.ProductKey)
+}
+
+func (r *orderLineResolver) Product(ctx context.Context, obj *model.OrderLine) (*model.Product, error) {
+	if obj.ProductKey == nil {
+		return nil, nil
+	}
+	p, err := r.productByKey(ctx, *obj.ProductKey)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// productByKey returns the product with a database id, published or not, for lines of carts and
+// orders; a missing one is apperr.ErrNotFound.
+func (r *Resolver) productByKey(ctx context.Context, id int64) (*model.Product, error) {
+	l := r.loaders(ctx)
+	p, err := l.Product.Load(ctx, id)()
+	if err != nil {
+		return nil, err
+	}
+	l.PrimeProduct(ctx, p)
+	return productModel(p), nil
+}
+
+// publishedProduct returns the product with id if shoppers may see it, else nil.
+func (r *Resolver) publishedProduct(ctx context.Context, id int64) (*model.Product, error) {
+	l := r.loaders(ctx)
+	p, err := l.Product.Load(ctx, id)()
+	if errors.Is(err, apperr.ErrNotFound) || err == nil && !p.Published {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.PrimeProduct(ctx, p)
+	return productModel(p), nil
+}
+
+func (r *Resolver) categoryByKey(ctx context.Context, id int64) (*model.Category, error) {
+	c, err := r.loaders(ctx).Category.Load(ctx, id)()
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return categoryModel(c), nil
+}
+
+// filterOf reads the API's filter: global ids of the right kind, prices as decimal strings.
+func filterOf(in *model.ProductFilter) (catalog.Filter, error) {
+	var f catalog.Filter
+	if in == nil {
+		return f, nil
+	}
+	var err error
+	if f.CategoryIDs, err = intIDs(in.CategoryIds, relay.KindCategory, "filter.categoryIds"); err != nil {
+		return f, err
+	}
+	if f.SellerIDs, err = intIDs(in.SellerIds, relay.KindSeller, "filter.sellerIds"); err != nil {
+		return f, err
+	}
+	if in.MinPrice != nil {
+		p, err := catalog.ParsePrice("filter.minPrice", *in.MinPrice)
+		if err != nil {
+			return f, err
+		}
+		f.MinPrice = &p
+	}
+	if in.MaxPrice != nil {
+		p, err := catalog.ParsePrice("filter.maxPrice", *in.MaxPrice)
+		if err != nil {
+			return f, err
+		}
+		f.MaxPrice = &p
+	}
+	f.InStock = in.InStock
+	return f, f.Validate()
+}
+
+// intIDs parses global ids that must all be of kind. A filter naming the wrong kind of thing is
+// a client mistake worth reporting, not an empty result.
+func intIDs(ids []string, kind, field string) ([]int64, error) {
+	if len(ids) > relay.MaxPageSize {
+		return nil, apperr.Input(field, "at most %d ids", relay.MaxPageSize)
+	}
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		n, err := relay.ParseIntID(id, kind)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, apperr.Input(field, "%q is not a %s id", id, kind)
+		}
+		if err != nil {
+			return nil, apperr.Input(field, "%q is not a valid id", id)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// listProducts answers a product connection. It reads which fields the client selected, asks
+// for the total only when wanted, and fills the loaders for the whole page at once, so nested
+// fields cost a fixed number of statements whatever the page size.
+func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Filter, sort *model.ProductSort, def catalog.Sort, first *int, after *string) (*model.ProductConnection, error) {
+	size, err := relay.PageSize(first, 20)
+	if err != nil {
+		return nil, err
+	}
+	s := def
+	if sort != nil {
+		if s, err = catalog.ParseSort(string(*sort)); err != nil {
+			return nil, err
+		}
+	}
+	var cur *catalog.Cursor
+	if after != nil {
+		vals, err := relay.ParseCursor(*after, s.CursorWidth())
+		if err != nil {
+			return nil, err
+		}
+		if cur, err = catalog.ParseCursor(s, vals); err != nil {
+			return nil, err
+		}
+	}
+	sel := connectionSelection(ctx)
+	page, err := r.Catalog.ListProducts(ctx, catalog.ListQuery{
+		Search: query, Filter: f, Sort: s, First: size, After: cur, WithTotal: sel.total,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.primePage(ctx, page, sel); err != nil {
+		return nil, err
+	}
+	conn := &model.ProductConnection{
+		Edges:      make([]*model.ProductEdge, len(page.Items)),
+		Nodes:      make([]*model.Product, len(page.Items)),
+		PageInfo:   &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: after != nil},
+		TotalCount: page.Total,
+	}
+	for i, it := range page.Items {
+		p := productModel(it.Product)
+		conn.Nodes[i] = p
+		conn.Edges[i] = &model.ProductEdge{Cursor: relay.Cursor(it.Cursor.Values()...), Node: p}
+	}
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
+		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	}
+	return conn, nil
+}
+
+// primePage fills the loaders with what the page's products need: their stock and rating came
+// with them; categories come from the cached tree; sellers and images, when selected, are read
+// for the whole page at once, concurrently.
+func (r *Resolver) primePage(ctx context.Context, page catalog.Page, sel selection) error {
+	if len(page.Items) == 0 {
+		return nil
+	}
+	l := r.loaders(ctx)
+	var productIDs, sellerIDs, categoryIDs []int64
+	for _, it := range page.Items {
+		l.PrimeProduct(ctx, it.Product)
+		productIDs = append(productIDs, it.Product.ID)
+		sellerIDs = append(sellerIDs, it.Product.SellerID)
+		categoryIDs = append(categoryIDs, it.Product.CategoryID)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if sel.fields["images"] {
+		g.Go(func() error {
+			imgs, err := r.Catalog.ImagesByProductIDs(gctx, productIDs)
+			if err != nil {
+				return err
+			}
+			for _, id := range productIDs {
+				l.Images.Prime(ctx, id, imgs[id])
+			}
+			return nil
+		})
+	}
+	if sel.fields["seller"] {
+		g.Go(func() error {
+			sellers, err := r.Catalog.SellersByIDs(gctx, sellerIDs)
+			if err != nil {
+				return err
+			}
+			for id, s := range sellers {
+				l.Seller.Prime(ctx, id, s)
+			}
+			return nil
+		})
+	}
+	if sel.fields["category"] {
+		g.Go(func() error {
+			cats, err := r.Catalog.CategoriesByIDs(gctx, categoryIDs)
+			if err != nil {
+				return err
+			}
+			for id, c := range cats {
+				l.Category.Prime(ctx, id, c)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// selection is what a client asked of a product connection.
+type selection struct {
+	total bool
+	// fields are the Product fields selected under nodes or edges.node.
+	fields map[string]bool
+}
+
+var (
+	connectionTypes = []string{"ProductConnection"}
+	edgeTypes       = []string{"ProductEdge"}
+	productTypes    = []string{"Product", "Node"}
+)
+
+// connectionSelection reads the selection set of the connection field being resolved.
+func connectionSelection(ctx context.Context) selection {
+	sel := selection{fields: map[string]bool{}}
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return selection{total: true, fields: map[string]bool{"images": true, "seller": true, "category": true}}
+	}
+	op := graphql.GetOperationContext(ctx)
+	addProduct := func(f graphql.CollectedField) {
+		for _, pf := range graphql.CollectFields(op, f.Selections, productTypes) {
+			sel.fields[pf.Name] = true
+		}
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, connectionTypes) {
+		switch f.Name {
+		case "totalCount":
+			sel.total = true
+		case "nodes":
+			addProduct(f)
+		case "edges":
+			for _, ef := range graphql.CollectFields(op, f.Selections, edgeTypes) {
+				if ef.Name == "node" {
+					addProduct(ef)
+				}
+			}
+		}
+	}
+	return sel
+}
+
+func productModel(p catalog.Product) *model.Product {
+	return &model.Product{
+		ID:          relay.IntID(relay.KindProduct, p.ID),
+		Slug:        p.Slug,
+		Name:        p.Name,
+		Description: p.Description,
+		Price:       moneyOf(p.Price),
+		CreatedAt:   p.CreatedAt,
+		Key:         p.ID,
+		CategoryKey: p.CategoryID,
+		SellerKey:   p.SellerID,
+	}
+}
+
+func categoryModel(c catalog.Category) *model.Category {
+	m := &model.Category{ID: relay.IntID(relay.KindCategory, c.ID), Slug: c.Slug, Name: c.Name, Key: c.ID}
+	if c.ParentID != 0 {
+		parent := c.ParentID
+		m.ParentKey = &parent
+	}
+	return m
+}
+
+func categoryModels(cs []catalog.Category) []*model.Category {
+	out := make([]*model.Category, len(cs))
+	for i, c := range cs {
+		out[i] = categoryModel(c)
+	}
+	return out
+}
+
+func sellerModel(s catalog.Seller) *model.Seller {
+	return &model.Seller{ID: relay.IntID(relay.KindSeller, s.ID), Slug: s.Slug, Name: s.Name}
+}
