@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -45,6 +44,7 @@ type App struct {
 	sessionWatch  *sessionWatch
 	// revocationsReady is closed once this instance listens for session revocations.
 	revocationsReady chan struct{}
+	edge
 }
 
 // New connects to Postgres and Redis and builds every service. It does not migrate: the
@@ -60,6 +60,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, Pool: pool, Redis: rdb}
+	if err := a.initEdge(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if err := a.wire(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -148,14 +152,7 @@ func (a *App) Close() {
 // readiness turns 503 at once, new connections are refused, in-flight requests get up to the
 // shutdown timeout to finish, and workers are stopped and waited for.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.router,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := a.httpServer(ctx)
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for _, w := range a.workers {
@@ -167,7 +164,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if a.cfg.TLS() {
+			serveErr <- srv.ServeTLS(ln, a.cfg.TLSCertFile, a.cfg.TLSKeyFile)
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 
 	var err error
 	select {
@@ -176,7 +179,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.shuttingDown.Store(true)
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-		err = srv.Shutdown(shutdownCtx)
+		a.drain(shutdownCtx)
+		// Shutdown closes the listeners, waits for in-flight requests, and (RegisterOnShutdown)
+		// closes the websockets, which it does not track; then we wait for those too.
+		err = errors.Join(srv.Shutdown(shutdownCtx), a.ws.wait(shutdownCtx))
 		cancel()
 	}
 	stopWorkers()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -59,14 +58,13 @@ func bearerToken(header string) (string, bool) {
 	return tok, tok != ""
 }
 
-// clientIP is the peer address. Behind a proxy it is the proxy's; a trusted X-Forwarded-For
-// setting belongs here when a deployment needs it.
+// clientIP is the client address that observe worked out (the peer, or with TRUSTED_PROXIES the
+// nearest untrusted X-Forwarded-For hop); the peer address when observe did not run.
 func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if ip := clientIPFrom(r.Context()); ip != "" {
+		return ip
 	}
-	return host
+	return clientAddress(r, nil)
 }
 
 // writeAuthError answers like a GraphQL server would, so clients read extensions.code as usual,

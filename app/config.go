@@ -63,6 +63,8 @@ type Config struct {
 	CartGuestTTL time.Duration
 	// CartSweepInterval (CART_SWEEP_INTERVAL) is how often expired guest carts are deleted.
 	CartSweepInterval time.Duration
+	// EdgeConfig holds the request limits, rate limits, CORS, TLS and websocket settings.
+	EdgeConfig
 }
 
 // Production reports whether the server runs in production mode.
@@ -147,6 +149,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if cfg.SessionMaxLifetime < cfg.RefreshIdleTimeout {
 		problems = append(problems, "SESSION_MAX_LIFETIME must not be shorter than REFRESH_IDLE_TTL")
 	}
+	edge, edgeProblems := loadEdge(get, cfg.Production())
+	cfg.EdgeConfig, problems = edge, append(problems, edgeProblems...)
 	cfg.PublicURL = get("PUBLIC_URL", fmt.Sprintf("http://127.0.0.1:%d", cfg.Port))
 	positiveInt := func(name string, def int) int {
 		n, err := strconv.Atoi(get(name, strconv.Itoa(def)))

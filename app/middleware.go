@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"runtime/debug"
 
+	"storefront/metrics"
 	"storefront/resolvers"
 )
 
@@ -46,4 +50,42 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// recoverPanics turns a panic in any handler into a 500 with an INTERNAL_SERVER_ERROR carrying
+// the request id, logged with its stack. gqlgen recovers resolver panics itself (see
+// recoverResolver); this catches the rest. http.ErrAbortHandler is net/http's way to abort an
+// answer on purpose and is passed on.
+func (a *App) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.logPanic(r.Context(), v)
+			id := RequestID(r.Context())
+			writeGraphQLError(w, http.StatusInternalServerError, resolvers.CodeInternal,
+				"internal server error (request "+id+")")
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverResolver is gqlgen's recover function: the panic is logged with its stack and becomes
+// an error that the error presenter masks as INTERNAL_SERVER_ERROR with the request id.
+func (a *App) recoverResolver(ctx context.Context, v any) error {
+	a.logPanic(ctx, v)
+	return fmt.Errorf("panic: %v", v)
+}
+
+func (a *App) logPanic(ctx context.Context, v any) {
+	metrics.PanicRecovered()
+	a.log.LogAttrs(ctx, slog.LevelError, "panic recovered",
+		slog.String("request_id", RequestID(ctx)),
+		slog.String("panic", fmt.Sprint(v)),
+		slog.String("stack", string(debug.Stack())))
 }

@@ -1,0 +1,188 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"storefront/graph"
+	"storefront/graph/model"
+	"storefront/metrics"
+	"storefront/resolvers"
+)
+
+// maxPageSize is the largest `first` a connection accepts; larger values are refused by the
+// resolvers with BAD_USER_INPUT, so the cost counts at most this many.
+const maxPageSize = 100
+
+// defaultPageSize is the schema's default `first`.
+const defaultPageSize = 20
+
+// setComplexity gives connection fields a cost that grows with the page asked for: the children
+// are counted `first` times. Every other field keeps gqlgen's default, 1 plus its children.
+func setComplexity(c *graph.ComplexityRoot) {
+	c.Query.Products = func(child int, _ *string, _ *model.ProductFilter, _ *model.ProductSort, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
+	c.Category.Products = func(child int, _ *model.ProductSort, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
+	c.User.Orders = func(child int, first *int, _ *string, _ *model.OrderStatus) int {
+		return pageCost(child, first)
+	}
+	c.Query.Nodes = func(child int, ids []string) int {
+		return 1 + child*max(1, len(ids))
+	}
+}
+
+func pageCost(child int, first *int) int {
+	n := defaultPageSize
+	if first != nil {
+		n = min(max(*first, 1), maxPageSize)
+	}
+	return 1 + child*n
+}
+
+// shapeBudget bounds the selections one operation may expand to. Reused fragments multiply:
+// a chain of fragments each spreading the next twice doubles the work per link, so the walk
+// stops here rather than trusting that the document is small.
+const shapeBudget = 20000
+
+// operationShape is what the limits look at, measured once per operation.
+type operationShape struct {
+	Type       string
+	Name       string
+	RootFields []string // one entry per occurrence, so aliases count
+	Depth      int
+	Aliases    int
+	Selections int
+	TooLarge   bool
+	// Introspection is true when the operation asks for __schema or __type.
+	Introspection bool
+}
+
+const shapeExtension = "OperationShape"
+
+// measure walks the operation with its fragments expanded. Introspection fields are skipped:
+// introspection is off in production and gqlparser bounds its depth by a rule of its own.
+func measure(op *ast.OperationDefinition) *operationShape {
+	s := &operationShape{Type: string(op.Operation), Name: op.Name}
+	var walk func(set ast.SelectionSet, depth int, root bool)
+	walk = func(set ast.SelectionSet, depth int, root bool) {
+		for _, sel := range set {
+			if s.TooLarge {
+				return
+			}
+			s.Selections++
+			if s.Selections > shapeBudget {
+				s.TooLarge = true
+				return
+			}
+			switch f := sel.(type) {
+			case *ast.Field:
+				if strings.HasPrefix(f.Name, "__") {
+					s.Introspection = s.Introspection || f.Name == "__schema" || f.Name == "__type"
+					continue
+				}
+				if root {
+					s.RootFields = append(s.RootFields, f.Name)
+				}
+				if f.Alias != "" && f.Alias != f.Name {
+					s.Aliases++
+				}
+				s.Depth = max(s.Depth, depth+1)
+				walk(f.SelectionSet, depth+1, false)
+			case *ast.InlineFragment:
+				walk(f.SelectionSet, depth, root)
+			case *ast.FragmentSpread:
+				if f.Definition != nil {
+					walk(f.Definition.SelectionSet, depth, root)
+				}
+			}
+		}
+	}
+	walk(op.SelectionSet, 0, true)
+	return s
+}
+
+// shapeOf returns the shape measured for the operation of ctx, if any.
+func shapeOf(opCtx *graphql.OperationContext) *operationShape {
+	s, _ := opCtx.Stats.GetExtension(shapeExtension).(*operationShape)
+	return s
+}
+
+// operationLimits refuses operations that are too deep, too wide or alias too much, before any
+// resolver runs. It must be registered before the complexity limit, whose walk it protects.
+type operationLimits struct {
+	limits QueryLimits
+	// noIntrospection refuses __schema and __type (production). gqlgen alone would answer them
+	// with a plain error, which the presenter must mask as an internal one.
+	noIntrospection bool
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = operationLimits{}
+
+func (operationLimits) ExtensionName() string                   { return "OperationLimits" }
+func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l operationLimits) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	s := measure(opCtx.Operation)
+	opCtx.Stats.SetExtension(shapeExtension, s)
+	noteOperation(ctx, s)
+	if l.noIntrospection && s.Introspection {
+		metrics.Operation(s.Type, s.Name, "rejected", 0)
+		err := gqlerror.Errorf("introspection is disabled")
+		errcode.Set(err, errcode.ValidationFailed)
+		return err
+	}
+	var problem string
+	switch {
+	case s.TooLarge:
+		problem = fmt.Sprintf("operation expands to more than %d selections", shapeBudget)
+	case s.Depth > l.limits.MaxDepth:
+		problem = fmt.Sprintf("operation has depth %d, which exceeds the limit of %d", s.Depth, l.limits.MaxDepth)
+	case s.Aliases > l.limits.MaxAliases:
+		problem = fmt.Sprintf("operation has %d aliased fields, which exceeds the limit of %d", s.Aliases, l.limits.MaxAliases)
+	case len(s.RootFields) > l.limits.MaxRootFields:
+		problem = fmt.Sprintf("operation has %d root fields, which exceeds the limit of %d", len(s.RootFields), l.limits.MaxRootFields)
+	default:
+		return nil
+	}
+	metrics.Operation(s.Type, s.Name, "rejected", 0)
+	err := gqlerror.Errorf("%s", problem)
+	errcode.Set(err, resolvers.CodeComplexity)
+	return err
+}
+
+// complexityLimit is gqlgen's limit with the connection costs of setComplexity.
+func complexityLimit(limit int) *extension.ComplexityLimit {
+	return extension.FixedComplexityLimit(limit)
+}
+
+// reportCost adds the computed cost of each answered operation to the response, as
+// extensions.cost, so client developers see what their queries spend of the limit.
+func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if stats := extension.GetComplexityStats(ctx); stats != nil {
+		graphql.RegisterExtension(ctx, "cost", stats.Complexity)
+	}
+	return next(ctx)
+}
+
+// rejectedForSize reports whether a gqlgen error is the parser's token limit, which is a size
+// limit like the others and so gets their code.
+func rejectedForSize(e *gqlerror.Error) bool {
+	return e.Extensions["code"] == errcode.ParseFailed && strings.HasPrefix(e.Message, "exceeded token limit")
+}
+
+// itoa is strconv.Itoa for int64.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
