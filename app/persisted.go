@@ -90,7 +90,7 @@ var _ interface {
 	graphql.OperationParameterMutator
 } = onlyAllowedOperations{}
 
-func (onlyAllowedOperations) ExtensionName() string                 { return "OnlyAllowedOperations" }
+func (onlyAllowedOperations) ExtensionName() string                   { return "OnlyAllowedOperations" }
 func (onlyAllowedOperations) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (o onlyAllowedOperations) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
