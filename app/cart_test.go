@@ -613,3 +613,31 @@ func TestCartMergesIntoUserCartOnLogin(t *testing.T) {
 		t.Errorf("user's cart after second login = %d items; want 11", me.Me.Cart.TotalQuantity)
 	}
 }
+
+// A cache entry that missed a write (as when Redis was unreachable at that moment) is never
+// served: reads confirm the cached version with Postgres.
+func TestCartStaleCacheEntryIsNotServed(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	ps := insertProducts(t, e.pool, productSpec{price: 111, stock: 10}, productSpec{price: 222, stock: 10})
+	c := e.srv.Client()
+	id := createCart(t, c, line(ps[0].ID, 1)).Cart.ID
+	readCart(t, c, id)
+	rc := sharedRedis(t)
+	ctx := context.Background()
+	key := e.cfg.RedisPrefix + "cart:" + cartKey(t, id)
+	old, err := rc.HGetAll(ctx, key).Result()
+	if err != nil || old["v"] == "" {
+		t.Fatalf("cached entry = %v, %v", old, err)
+	}
+	addLines(t, c, id, line(ps[1].ID, 2))
+	if err := rc.HSet(ctx, key, "v", old["v"], "d", old["d"]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, got := readCart(t, c, id); got.TotalQuantity != 3 || got.quantity(ps[1]) != 2 {
+		t.Errorf("cart read over a stale cache entry = %+v; want the new line", got)
+	}
+	if v := cachedVersion(t, rc, e.cfg.RedisPrefix, cartKey(t, id)); fmt.Sprint(v) == old["v"] {
+		t.Errorf("stale entry (version %d) was not replaced", v)
+	}
+}

@@ -20,6 +20,10 @@ type UpdateFunc func(ctx context.Context, c *Cart, catalog Catalog) error
 type Store interface {
 	// Get returns the cart with its lines, or apperr.ErrNotFound.
 	Get(ctx context.Context, id string) (Cart, error)
+	// VersionAndProducts returns the cart's current version and the products, in one round
+	// trip: a cached cart is priced and checked for staleness at the cost of a single query. It
+	// returns apperr.ErrNotFound when the cart is gone.
+	VersionAndProducts(ctx context.Context, id string, productIDs []int64) (int64, map[int64]Product, error)
 	// ActiveForUser returns the user's active cart, or apperr.ErrNotFound.
 	ActiveForUser(ctx context.Context, userID int64) (Cart, error)
 	// CartOfLine returns the id of the cart that holds the line, or apperr.ErrNotFound.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"storefront/domain/apperr"
@@ -25,6 +26,8 @@ type Service struct {
 	// redisBudget bounds each cache or pub/sub call, retries included, so a hung Redis costs a
 	// request a fraction of a second at most.
 	redisBudget time.Duration
+	// redisPausedUntil (unix nanoseconds) skips Redis after a failure; see redisCall.
+	redisPausedUntil atomic.Int64
 }
 
 // NewService builds the cart service. catalog reads outside any transaction (for cart reads).
@@ -80,19 +83,19 @@ func (s *Service) Get(ctx context.Context, caller Caller, id string) (View, erro
 	return s.getAtLeast(ctx, caller, id, 0)
 }
 
-// getAtLeast reads the cart, going past the cache when it holds a version older than minVersion.
+// getAtLeast reads and prices the cart; a cached copy older than minVersion is not used.
 func (s *Service) getAtLeast(ctx context.Context, caller Caller, id string, minVersion int64) (View, error) {
 	if !ValidID(id) {
 		return View{}, apperr.ErrNotFound
 	}
-	c, err := s.load(ctx, id, minVersion)
+	c, products, err := s.read(ctx, id, minVersion)
 	if err != nil {
 		return View{}, err
 	}
 	if !c.VisibleTo(caller) {
 		return View{}, apperr.ErrNotFound
 	}
-	return s.price(ctx, c)
+	return Price(c, products), nil
 }
 
 // ForUser returns the user's active cart; found is false when the user has none.
@@ -388,60 +391,95 @@ func (s *Service) DeleteExpiredGuestCarts(ctx context.Context, age time.Duration
 
 func channel(cartID string) string { return "cart:" + cartID }
 
-// load reads a cart from the cache, or from the store (refilling the cache) on a miss, an error,
-// or a cached version older than minVersion.
-func (s *Service) load(ctx context.Context, id string, minVersion int64) (Cart, error) {
-	cctx, cancel := context.WithTimeout(ctx, s.redisBudget)
-	c, found, err := s.cache.Get(cctx, id)
-	cancel()
-	if err != nil {
-		s.log.WarnContext(ctx, "cart cache read failed; reading Postgres", "err", err)
-	}
-	if found && c.Version >= minVersion {
-		return c, nil
-	}
-	c, err = s.store.Get(ctx, id)
-	if err != nil {
-		return Cart{}, err
-	}
-	s.cachePut(ctx, c)
-	return c, nil
-}
-
-// price reads the current product data for the cart's lines (one batched query) and prices it.
-func (s *Service) price(ctx context.Context, c Cart) (View, error) {
-	products := map[int64]Product{}
-	if len(c.Lines) > 0 {
-		var err error
-		if products, err = s.catalog.Products(ctx, c.ProductIDs()); err != nil {
-			return View{}, fmt.Errorf("price cart: %w", err)
+// read returns the cart and its products. A cached cart is used when Postgres confirms its
+// version in the same query that reads the current prices, so the cache saves the cart's own
+// read but can never serve a stale cart, even after a cache write was lost while Redis was
+// unreachable. Otherwise the cart comes from Postgres and refills the cache.
+func (s *Service) read(ctx context.Context, id string, minVersion int64) (Cart, map[int64]Product, error) {
+	if c, found := s.cacheGet(ctx, id); found && c.Version >= minVersion {
+		version, products, err := s.store.VersionAndProducts(ctx, id, c.ProductIDs())
+		if errors.Is(err, apperr.ErrNotFound) {
+			s.cacheDelete(ctx, id)
+			return Cart{}, nil, err
+		}
+		if err != nil {
+			return Cart{}, nil, fmt.Errorf("read cart: %w", err)
+		}
+		if version == c.Version {
+			return c, products, nil
 		}
 	}
+	c, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Cart{}, nil, err
+	}
+	s.cachePut(ctx, c)
+	products, err := s.products(ctx, c)
+	return c, products, err
+}
+
+// price reads the current product data for the cart's lines and prices it.
+func (s *Service) price(ctx context.Context, c Cart) (View, error) {
+	products, err := s.products(ctx, c)
+	if err != nil {
+		return View{}, err
+	}
 	return Price(c, products), nil
+}
+
+func (s *Service) products(ctx context.Context, c Cart) (map[int64]Product, error) {
+	if len(c.Lines) == 0 {
+		return map[int64]Product{}, nil
+	}
+	products, err := s.catalog.Products(ctx, c.ProductIDs())
+	if err != nil {
+		return nil, fmt.Errorf("price cart: %w", err)
+	}
+	return products, nil
 }
 
 // written refreshes the cache with a cart just written and tells its subscribers.
 func (s *Service) written(ctx context.Context, c Cart) {
 	s.cachePut(ctx, c)
-	pctx, cancel := context.WithTimeout(ctx, s.redisBudget)
-	defer cancel()
-	if err := s.events.Publish(pctx, channel(c.ID), []byte(strconv.FormatInt(c.Version, 10))); err != nil {
-		s.log.WarnContext(ctx, "cart change notice failed", "err", err)
-	}
+	s.redisCall(ctx, "publish cart change", func(ctx context.Context) error {
+		return s.events.Publish(ctx, channel(c.ID), []byte(strconv.FormatInt(c.Version, 10)))
+	})
+}
+
+func (s *Service) cacheGet(ctx context.Context, id string) (c Cart, found bool) {
+	s.redisCall(ctx, "read cart cache", func(ctx context.Context) error {
+		var err error
+		c, found, err = s.cache.Get(ctx, id)
+		return err
+	})
+	return c, found
 }
 
 func (s *Service) cachePut(ctx context.Context, c Cart) {
-	cctx, cancel := context.WithTimeout(ctx, s.redisBudget)
-	defer cancel()
-	if err := s.cache.Put(cctx, c); err != nil {
-		s.log.WarnContext(ctx, "cart cache write failed", "err", err)
-	}
+	s.redisCall(ctx, "write cart cache", func(ctx context.Context) error { return s.cache.Put(ctx, c) })
 }
 
 func (s *Service) cacheDelete(ctx context.Context, ids ...string) {
+	s.redisCall(ctx, "delete from cart cache", func(ctx context.Context) error { return s.cache.Delete(ctx, ids...) })
+}
+
+// redisCall runs one cache or pub/sub call within the Redis budget. A failure is logged and
+// pauses Redis use for redisPause, so while Redis hangs only one request per pause pays the
+// timeout and the rest go straight to Postgres. Skipped cache writes are safe: reads check the
+// cached version against Postgres.
+func (s *Service) redisCall(ctx context.Context, what string, call func(ctx context.Context) error) {
+	if time.Now().UnixNano() < s.redisPausedUntil.Load() {
+		return
+	}
 	cctx, cancel := context.WithTimeout(ctx, s.redisBudget)
 	defer cancel()
-	if err := s.cache.Delete(cctx, ids...); err != nil {
-		s.log.WarnContext(ctx, "cart cache delete failed", "err", err)
+	err := call(cctx)
+	if err == nil || ctx.Err() != nil {
+		return
 	}
+	s.redisPausedUntil.Store(time.Now().Add(redisPause).UnixNano())
+	s.log.WarnContext(ctx, "cart: Redis call failed; using Postgres alone for a moment", "op", what, "err", err)
 }
+
+// redisPause is how long the cart service leaves Redis alone after a failed call.
+const redisPause = 500 * time.Millisecond

@@ -85,6 +85,45 @@ func (s *Carts) Get(ctx context.Context, id string) (cart.Cart, error) {
 	return c, nil
 }
 
+// VersionAndProducts implements cart.Store: the cart row joined with the products, so the answer
+// has at least one row exactly when the cart exists.
+func (s *Carts) VersionAndProducts(ctx context.Context, id string, productIDs []int64) (int64, map[int64]cart.Product, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT c.version, p.id, p.price, p.published, coalesce(i.available, 0)
+		FROM carts c
+		LEFT JOIN products p ON p.id = ANY($2)
+		LEFT JOIN inventory i ON i.product_id = p.id
+		WHERE c.id = $1`, id, productIDs)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read cart version and products: %w", err)
+	}
+	defer rows.Close()
+	var version int64
+	found := false
+	products := make(map[int64]cart.Product, len(productIDs))
+	for rows.Next() {
+		var (
+			productID, price *int64
+			published        *bool
+			available        *int
+		)
+		if err := rows.Scan(&version, &productID, &price, &published, &available); err != nil {
+			return 0, nil, fmt.Errorf("read cart version and products: %w", err)
+		}
+		found = true
+		if productID != nil {
+			products[*productID] = cart.Product{ID: *productID, Price: money.Amount(*price), Published: *published, Available: *available}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("read cart version and products: %w", err)
+	}
+	if !found {
+		return 0, nil, apperr.ErrNotFound
+	}
+	return version, products, nil
+}
+
 // ActiveForUser implements cart.Store.
 func (s *Carts) ActiveForUser(ctx context.Context, userID int64) (cart.Cart, error) {
 	c, err := readCart(ctx, s.pool, `SELECT `+cartColumns+`,
