@@ -97,6 +97,7 @@ func (a *App) wireIdentity() error {
 		return err
 	}
 	users := postgres.NewUsers(a.Pool)
+	sessions := postgres.NewSessions(a.Pool)
 	a.sessionEvents = sredis.NewSessionEvents(a.Redis)
 	var limits *identity.LoginLimits
 	if a.cfg.RateLimit {
@@ -105,7 +106,7 @@ func (a *App) wireIdentity() error {
 	a.identity, err = identity.NewService(identity.Deps{
 		Users:       users,
 		Addresses:   users,
-		Sessions:    sredis.NewSessionCache(postgres.NewSessions(a.Pool), a.Redis, a.cfg.SessionCacheMaxAge, a.log),
+		Sessions:    sredis.NewSessionCache(sessions, a.Redis, a.cfg.SessionCacheMaxAge, a.log),
 		Failures:    sredis.NewFailureCounter(a.Redis),
 		Revocations: a.sessionEvents,
 		Hasher:      hasher,
@@ -121,7 +122,9 @@ func (a *App) wireIdentity() error {
 	a.deps.Identity = a.identity
 	a.sessionWatch = newSessionWatch()
 	a.revocationsReady = make(chan struct{})
-	a.workers = append(a.workers, a.listenForRevocations)
+	a.workers = append(a.workers, a.listenForRevocations, func(ctx context.Context) {
+		a.sweepSessions(ctx, sessions)
+	})
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"storefront/domain/apperr"
 	"storefront/domain/identity"
 	"storefront/resolvers"
+	"storefront/store/postgres"
 )
 
 // authenticate puts the caller on the request context. No Authorization header means a guest. A
@@ -193,6 +194,34 @@ func (a *App) listenForRevocations(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// Ended sessions are kept a day (so a user's "where am I signed in" view and the logs can still
+// name them) and swept hourly. Every instance sweeps; the deletes are idempotent.
+const (
+	sessionSweepInterval  = time.Hour
+	endedSessionRetention = 24 * time.Hour
+)
+
+// sweepSessions is a worker that deletes long-ended sessions until ctx ends.
+func (a *App) sweepSessions(ctx context.Context, sessions *postgres.Sessions) {
+	t := time.NewTicker(sessionSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := sessions.DeleteEndedSessions(ctx, time.Now().Add(-endedSessionRetention), a.cfg.RefreshIdleTimeout)
+			if err != nil {
+				a.log.WarnContext(ctx, "sweep sessions", "err", err)
+				continue
+			}
+			if n > 0 {
+				a.log.InfoContext(ctx, "swept ended sessions", "count", n)
 			}
 		}
 	}

@@ -145,12 +145,18 @@ func (s *Sessions) RevokeUserSessions(ctx context.Context, userID int64, at time
 	return ids, nil
 }
 
-// DeleteEndedSessions removes sessions that ended (expired or revoked) before cutoff, with their
-// rotated tokens, so the table does not grow forever.
-func (s *Sessions) DeleteEndedSessions(ctx context.Context, cutoff time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`, cutoff)
+// DeleteEndedSessions removes sessions that ended before cutoff (past their lifetime, idle for
+// longer than idle, or revoked), with their rotated tokens, and forgets rotated tokens older than
+// the idle timeout: such a token could not refresh anyway, so a replay of it is refused without
+// the record. It returns the number of sessions removed.
+func (s *Sessions) DeleteEndedSessions(ctx context.Context, cutoff time.Time, idle time.Duration) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions
+		WHERE expires_at < $1 OR last_used_at < $2 OR revoked_at < $1`, cutoff, cutoff.Add(-idle))
 	if err != nil {
 		return 0, fmt.Errorf("delete ended sessions: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM session_rotated_tokens WHERE rotated_at < $1`, cutoff.Add(-idle)); err != nil {
+		return 0, fmt.Errorf("delete old rotated tokens: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

@@ -94,20 +94,44 @@ func (c *SessionCache) ttl(st identity.SessionStatus) time.Duration {
 	return min(st.ExpiresAt.Sub(c.now()), c.maxAge)
 }
 
-// markRevoked overwrites the entries of ended sessions with a revoked marker.
+// markRevoked overwrites the entries of ended sessions with a revoked marker. When Redis cannot
+// take it, it keeps trying in the background for MaxAge (after that any stale entry has expired on
+// its own), so a logout made during a Redis outage is not undone when Redis comes back.
 func (c *SessionCache) markRevoked(ctx context.Context, ids ...string) {
 	if len(ids) == 0 {
 		return
 	}
+	if err := c.writeRevoked(context.WithoutCancel(ctx), ids); err != nil {
+		c.log.WarnContext(ctx, "session cache: could not mark sessions revoked; retrying in the background",
+			"sessions", strings.Join(ids, ","), "err", err)
+		go c.retryRevoked(ids)
+	}
+}
+
+func (c *SessionCache) writeRevoked(ctx context.Context, ids []string) error {
 	raw, _ := json.Marshal(identity.SessionStatus{Revoked: true})
 	pipe := c.rdb.Pipeline()
 	for _, id := range ids {
 		pipe.Set(ctx, c.key(id), raw, c.maxAge)
 	}
-	if _, err := pipe.Exec(context.WithoutCancel(ctx)); err != nil {
-		c.log.ErrorContext(ctx, "session cache: could not mark sessions revoked; they stay cached until the entries expire",
-			"sessions", strings.Join(ids, ","), "max_age", c.maxAge.String(), "err", err)
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// revokeRetryInterval spaces the background attempts of retryRevoked.
+const revokeRetryInterval = 250 * time.Millisecond
+
+func (c *SessionCache) retryRevoked(ids []string) {
+	deadline := c.now().Add(c.maxAge)
+	for c.now().Before(deadline) {
+		time.Sleep(revokeRetryInterval)
+		err := c.writeRevoked(context.Background(), ids)
+		if err == nil || errors.Is(err, goredis.ErrClosed) {
+			return // done, or this instance is shutting down
+		}
 	}
+	c.log.Error("session cache: gave up marking sessions revoked; their entries have expired by now",
+		"sessions", strings.Join(ids, ","))
 }
 
 // RotateRefresh rotates in the durable store, then drops or marks the cached entry.
