@@ -14,8 +14,10 @@ import (
 
 	"storefront/domain/cart"
 	"storefront/domain/catalog"
+	"storefront/domain/checkout"
 	"storefront/domain/identity"
 	"storefront/domain/identity/token"
+	"storefront/gateway/sandbox"
 	"storefront/resolvers"
 	"storefront/store/postgres"
 	sredis "storefront/store/redis"
@@ -45,6 +47,11 @@ type App struct {
 	// revocationsReady is closed once this instance listens for session revocations.
 	revocationsReady chan struct{}
 	edge
+
+	// Checkout is the checkout and order service; sandbox is the built-in payment provider when
+	// no other gateway is configured.
+	Checkout *checkout.Service
+	sandbox  *sandbox.Sandbox
 }
 
 // New connects to Postgres and Redis and builds every service. It does not migrate: the
@@ -80,6 +87,7 @@ func (a *App) wire(ctx context.Context) error {
 	a.Hub = sredis.NewHub(a.Redis, a.log)
 	a.wireCarts()
 	a.deps.Catalog = catalog.NewService(postgres.NewCatalogStore(a.Pool))
+	a.wireCheckout(a.Hub, a.Carts)
 	return nil
 }
 

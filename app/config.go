@@ -65,6 +65,8 @@ type Config struct {
 	CartSweepInterval time.Duration
 	// EdgeConfig holds the request limits, rate limits, CORS, TLS and websocket settings.
 	EdgeConfig
+	// Checkout tunes checkout, payments and their workers.
+	Checkout CheckoutConfig
 }
 
 // Production reports whether the server runs in production mode.
@@ -170,6 +172,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg.CartMaxLines = positiveInt("CART_MAX_LINES", 100)
 	cfg.CartGuestTTL = positiveDuration("CART_GUEST_TTL", 30*24*time.Hour)
 	cfg.CartSweepInterval = positiveDuration("CART_SWEEP_INTERVAL", time.Hour)
+	cfg.Checkout, problems = loadCheckoutConfig(get, cfg.Production(), problems)
 	if len(problems) > 0 {
 		return cfg, errors.New("configuration: " + strings.Join(problems, "; "))
 	}

@@ -34,6 +34,7 @@ func (a *App) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metricsHandler())
+	a.mountCheckout(mux)
 	if !a.cfg.Production() {
 		mux.Handle("GET /{$}", withCSP(playgroundCSP, playground.Handler("Storefront", "/graphql")))
 	}

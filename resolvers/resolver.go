@@ -6,6 +6,7 @@ package resolvers
 import (
 	"storefront/domain/cart"
 	"storefront/domain/catalog"
+	"storefront/domain/checkout"
 	"storefront/domain/identity"
 	"storefront/graph"
 )
@@ -24,6 +25,8 @@ type Deps struct {
 	Carts *cart.Service
 	// Catalog answers products, categories and sellers.
 	Catalog *catalog.Service
+	// Checkout turns carts into orders, takes payments and runs orders to delivery.
+	Checkout *checkout.Service
 }
 
 // New returns the root resolver over deps.

@@ -163,7 +163,7 @@ func (s *Service) Checkout(ctx context.Context, userID int64, in Input) (Result,
 		}
 		s.kickOutbox()
 		if s.carts != nil {
-			if err := s.carts.CartChanged(ctx, in.CartID); err != nil {
+			if err := s.carts.Changed(ctx, in.CartID); err != nil {
 				s.log.Warn("refresh checked-out cart", "cart", in.CartID, "err", err)
 			}
 		}

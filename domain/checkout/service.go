@@ -51,7 +51,7 @@ func DefaultSettings() Settings {
 // CartRefresher is told after checkout changed a cart behind the cart service's back, so that its
 // cache is rebuilt and its subscribers hear of it.
 type CartRefresher interface {
-	CartChanged(ctx context.Context, cartID string) error
+	Changed(ctx context.Context, cartID string) error
 }
 
 // StatusFeed carries order status changes to subscribers on every instance.

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"storefront/domain/order"
 	"strconv"
 	"time"
 )
@@ -214,10 +215,11 @@ type Order struct {
 	ShippingAddress *MailingAddress `json:"shippingAddress"`
 	Tracking        *Tracking       `json:"tracking,omitempty"`
 	// When unpaid stock holds lapse and the order is cancelled.
-	ReservationExpiresAt *time.Time `json:"reservationExpiresAt,omitempty"`
-	CreatedAt            time.Time  `json:"createdAt"`
-	Key                  int64      `json:"-"`
-	UserKey              int64      `json:"-"`
+	ReservationExpiresAt *time.Time   `json:"reservationExpiresAt,omitempty"`
+	CreatedAt            time.Time    `json:"createdAt"`
+	Detail               *order.Order `json:"-"`
+	Key                  int64        `json:"-"`
+	UserKey              int64        `json:"-"`
 }
 
 func (Order) IsNode()            {}

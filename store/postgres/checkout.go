@@ -12,7 +12,7 @@ import (
 
 	"storefront/domain/apperr"
 	"storefront/domain/checkout"
-	"storefront/domain/order"
+	domorder "storefront/domain/order"
 	"storefront/domain/payment"
 	"storefront/domain/pricing"
 )
@@ -76,8 +76,8 @@ const orderColumns = `o.id, o.user_id, o.status, o.currency, o.subtotal, o.disco
 	o.ship_region, o.ship_postal_code, o.ship_country, o.tracking_carrier, o.tracking_number,
 	o.reservation_expires_at, coalesce(o.cancel_reason, ''), o.created_at, o.updated_at`
 
-func scanOrder(row pgx.Row) (*order.Order, error) {
-	o := &order.Order{}
+func scanOrder(row pgx.Row) (*domorder.Order, error) {
+	o := &domorder.Order{}
 	var carrier, number *string
 	var status string
 	a := &o.Address
@@ -87,19 +87,19 @@ func scanOrder(row pgx.Row) (*order.Order, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.Status = order.Status(status)
+	o.Status = domorder.Status(status)
 	if carrier != nil && number != nil {
-		o.Tracking = &order.Tracking{Carrier: *carrier, Number: *number}
+		o.Tracking = &domorder.Tracking{Carrier: *carrier, Number: *number}
 	}
 	return o, nil
 }
 
 // loadDetails fills the lines and history of orders, in two statements for any number of orders.
-func loadDetails(ctx context.Context, q pgx.Tx, pool *pgxpool.Pool, orders []*order.Order) error {
+func loadDetails(ctx context.Context, q pgx.Tx, pool *pgxpool.Pool, orders []*domorder.Order) error {
 	if len(orders) == 0 {
 		return nil
 	}
-	byID := make(map[int64]*order.Order, len(orders))
+	byID := make(map[int64]*domorder.Order, len(orders))
 	ids := make([]int64, len(orders))
 	for i, o := range orders {
 		byID[o.ID], ids[i] = o, o.ID
@@ -118,7 +118,7 @@ func loadDetails(ctx context.Context, q pgx.Tx, pool *pgxpool.Pool, orders []*or
 	}
 	for rows.Next() {
 		var oid int64
-		var l order.Line
+		var l domorder.Line
 		if err := rows.Scan(&oid, &l.ID, &l.ProductID, &l.ProductName, &l.Quantity, &l.UnitPrice, &l.LineTotal); err != nil {
 			rows.Close()
 			return fmt.Errorf("scan order line: %w", err)
@@ -137,19 +137,19 @@ func loadDetails(ctx context.Context, q pgx.Tx, pool *pgxpool.Pool, orders []*or
 	defer rows.Close()
 	for rows.Next() {
 		var oid int64
-		var c order.StatusChange
+		var c domorder.StatusChange
 		var st string
 		if err := rows.Scan(&oid, &st, &c.Note, &c.At); err != nil {
 			return fmt.Errorf("scan order history: %w", err)
 		}
-		c.Status = order.Status(st)
+		c.Status = domorder.Status(st)
 		byID[oid].History = append(byID[oid].History, c)
 	}
 	return rows.Err()
 }
 
 // Order loads an order with its lines and history.
-func (s *CheckoutStore) Order(ctx context.Context, id int64) (*order.Order, error) {
+func (s *CheckoutStore) Order(ctx context.Context, id int64) (*domorder.Order, error) {
 	o, err := scanOrder(s.pool.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.ErrNotFound
@@ -157,14 +157,14 @@ func (s *CheckoutStore) Order(ctx context.Context, id int64) (*order.Order, erro
 	if err != nil {
 		return nil, fmt.Errorf("load order %d: %w", id, err)
 	}
-	if err := loadDetails(ctx, nil, s.pool, []*order.Order{o}); err != nil {
+	if err := loadDetails(ctx, nil, s.pool, []*domorder.Order{o}); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
 // UserOrders lists a user's orders newest first (by id, which grows with time).
-func (s *CheckoutStore) UserOrders(ctx context.Context, userID int64, status order.Status, afterID int64, limit int) (checkout.OrderPage, error) {
+func (s *CheckoutStore) UserOrders(ctx context.Context, userID int64, status domorder.Status, afterID int64, limit int) (checkout.OrderPage, error) {
 	var page checkout.OrderPage
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE user_id = $1 AND ($2 = '' OR status = $2)`,
 		userID, string(status)).Scan(&page.TotalCount); err != nil {
@@ -546,7 +546,7 @@ func (t *checkoutTx) SetOnHand(productID int64, onHand int) error {
 	return t.execOne("set stock", `UPDATE inventory SET on_hand = $2, updated_at = now() WHERE product_id = $1`, productID, onHand)
 }
 
-func (t *checkoutTx) CreateOrder(o *order.Order, discountID int64) error {
+func (t *checkoutTx) CreateOrder(o *domorder.Order, discountID int64) error {
 	a := o.Address
 	var did *int64
 	var code *string
@@ -574,7 +574,7 @@ func (t *checkoutTx) CreateOrder(o *order.Order, discountID int64) error {
 	return t.insertHistory(o)
 }
 
-func (t *checkoutTx) insertHistory(o *order.Order) error {
+func (t *checkoutTx) insertHistory(o *domorder.Order) error {
 	c := o.LastChange()
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO order_status_history (order_id, status, note, at) VALUES ($1, $2, $3, $4)`,
 		o.ID, string(c.Status), c.Note, c.At)
@@ -584,7 +584,7 @@ func (t *checkoutTx) insertHistory(o *order.Order) error {
 	return nil
 }
 
-func (t *checkoutTx) LockOrder(id int64) (*order.Order, error) {
+func (t *checkoutTx) LockOrder(id int64) (*domorder.Order, error) {
 	o, err := scanOrder(t.tx.QueryRow(t.ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = $1 FOR UPDATE`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.ErrNotFound
@@ -592,13 +592,13 @@ func (t *checkoutTx) LockOrder(id int64) (*order.Order, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock order %d: %w", id, err)
 	}
-	if err := loadDetails(t.ctx, t.tx, nil, []*order.Order{o}); err != nil {
+	if err := loadDetails(t.ctx, t.tx, nil, []*domorder.Order{o}); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
-func (t *checkoutTx) SaveOrder(o *order.Order) error {
+func (t *checkoutTx) SaveOrder(o *domorder.Order) error {
 	var carrier, number *string
 	if o.Tracking != nil {
 		carrier, number = &o.Tracking.Carrier, &o.Tracking.Number
