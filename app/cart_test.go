@@ -349,10 +349,18 @@ func TestCartUpdatedAcrossInstances(t *testing.T) {
 	a := insertProducts(t, e.pool, productSpec{price: 900, stock: 20})[0]
 	id := createCart(t, e.srv.Client()).Cart.ID
 
-	sub := e.srv.Subscribe(t, testsupport.ProtocolTransportWS, "", qSubscribe, map[string]any{"id": id})
+	sub := e.srv.Subscribe(t, testsupport.ProtocolTransportWS, "", `subscription($id: ID!) { cartUpdated(cartId: $id) {
+		id totalQuantity lines { unitPrice { amount } product { id price { amount } } } } }`, map[string]any{"id": id})
 	waitSubscribed(t, e.cfg.RedisPrefix+"cart:"+cartKey(t, id))
 
 	for want := 1; want <= 2; want++ {
+		if want == 2 {
+			// Each event is resolved afresh: a price change between events shows, also through
+			// the product loader, which must not be shared across events.
+			if _, err := e.pool.Exec(context.Background(), `UPDATE products SET price = 950 WHERE id = $1`, a.Key); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if p := addLines(t, second.Client(), id, line(a.ID, 1)); len(p.UserErrors) != 0 {
 			t.Fatalf("add on the second instance: %+v", p.UserErrors)
 		}
@@ -360,10 +368,25 @@ func TestCartUpdatedAcrossInstances(t *testing.T) {
 		if !ok {
 			t.Fatalf("no cartUpdated after change %d", want)
 		}
-		var data struct{ CartUpdated gqlCart }
+		var data struct {
+			CartUpdated struct {
+				ID            string
+				TotalQuantity int
+				Lines         []struct {
+					UnitPrice gqlMoney
+					Product   struct {
+						ID    string
+						Price gqlMoney
+					}
+				}
+			}
+		}
 		resp.Decode(t, &data)
-		if data.CartUpdated.ID != id || data.CartUpdated.TotalQuantity != want {
-			t.Errorf("cartUpdated = %+v; want quantity %d", data.CartUpdated, want)
+		got := data.CartUpdated
+		wantPrice := map[int]string{1: "9.00", 2: "9.50"}[want]
+		if got.ID != id || got.TotalQuantity != want || len(got.Lines) != 1 || got.Lines[0].Product.ID != a.ID ||
+			got.Lines[0].UnitPrice.Amount != wantPrice || got.Lines[0].Product.Price.Amount != wantPrice {
+			t.Errorf("cartUpdated = %+v; want quantity %d at %s", got, want, wantPrice)
 		}
 	}
 
