@@ -366,6 +366,9 @@ func (r *mutationResolver) InventorySet(ctx context.Context, productID string, o
 	out := &model.InventoryPayload{UserErrors: problemsOf(res.Problems)}
 	if len(res.Problems) == 0 {
 		out.Inventory = &model.InventoryLevel{OnHand: res.Level.OnHand, Reserved: res.Level.Reserved, Available: res.Level.Available()}
+		if out.Product, err = r.productByKey(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
