@@ -36,9 +36,16 @@ run: build
 test:
 	@$(ENV) && go vet ./... && go test -race -count=1 -timeout 9m ./...
 
+# Fuzz targets as package:function. `make test` runs their seed corpora as ordinary tests;
+# `make fuzz` fuzzes each for FUZZTIME (default 30s), e.g. `make fuzz FUZZTIME=10m`.
+FUZZ_TARGETS := ./domain/money:FuzzParse ./resolvers/relay:FuzzParseCursor \
+	./domain/catalog:FuzzNormalizeSearch
+
 fuzz:
-	go test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} ./domain/money/
-	go test -run '^$$' -fuzz FuzzParseCursor -fuzztime $${FUZZTIME:-30s} ./resolvers/relay/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== $${t##*:} ($${t%%:*}) for $${FUZZTIME:-30s}"; \
+	  go test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $${FUZZTIME:-30s} $${t%%:*}/; \
+	done
 
 bench:
 	@$(ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} -count $${COUNT:-5} ./...
