@@ -25,10 +25,10 @@ const (
   shippingAddress { name line1 line2 city region postalCode country } tracking { carrier number }
   statusHistory { status at } payments { id status amount { ...M } brand last4 createdAt }
   lines { id productName quantity unitPrice { ...M } lineTotal { ...M } product { ...P } } }`
-	fragAddress = `fragment A on Address { id name line1 line2 city region postalCode country isDefault }`
-	fitPageInfo    = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`
-	fragUser    = `fragment U on User { id email name role createdAt }`
-	fitUserErrors  = `userErrors { code field message }`
+	fragAddress   = `fragment A on Address { id name line1 line2 city region postalCode country isDefault }`
+	fitPageInfo   = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`
+	fragUser      = `fragment U on User { id email name role createdAt }`
+	fitUserErrors = `userErrors { code field message }`
 )
 
 func fitDoc(op string, frags ...string) string { return op + "\n" + strings.Join(frags, "\n") }
