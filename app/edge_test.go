@@ -309,7 +309,8 @@ func TestCORSAllowsListedOriginsOnly(t *testing.T) {
 	}
 
 	// Production allows no origin unless listed; development allows the local dev servers.
-	prod, err := app.LoadConfig(mapEnv(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 32)}))
+	prod, err := app.LoadConfig(mapEnv(map[string]string{"APP_ENV": "production",
+		"JWT_SECRET": strings.Repeat("k", 32), "PAYMENT_WEBHOOK_SECRET": strings.Repeat("w", 32)}))
 	if err != nil || len(prod.CORSOrigins) != 0 {
 		t.Errorf("production default origins = %v, %v; want none", prod.CORSOrigins, err)
 	}

@@ -250,8 +250,8 @@ func instrumentOperation(ctx context.Context, next graphql.OperationHandler) gra
 		metrics.RootField(s.Type, f)
 	}
 	start := time.Now()
-	handler := next(ctx)
 	if s.Type != "subscription" {
+		handler := next(ctx)
 		return func(ctx context.Context) *graphql.Response {
 			resp := handler(ctx)
 			outcome := "ok"
@@ -262,8 +262,11 @@ func instrumentOperation(ctx context.Context, next graphql.OperationHandler) gra
 			return resp
 		}
 	}
+	// Counted before next runs the subscription resolver: once that has subscribed, an event
+	// may already flow.
 	metrics.Operation(s.Type, s.Name, "ok", 0)
 	metrics.SubscriptionStarted()
+	handler := next(ctx)
 	var once sync.Once
 	return func(ctx context.Context) *graphql.Response {
 		resp := handler(ctx)
