@@ -104,6 +104,50 @@ func TestProductPageStatementCount(t *testing.T) {
 	}
 }
 
+// nodes(ids:) fetches its ids concurrently, so the product loader and the loaders of nested
+// fields batch them: far fewer statements than one per product and field.
+func TestNodesBatchProducts(t *testing.T) {
+	t.Parallel()
+	srv := seededServer(t, 200)
+	p := newInProcess(srv)
+	p.statements(t, pageQuery, map[string]any{"first": 1})
+	var page struct {
+		Products struct{ Nodes []struct{ ID string } }
+	}
+	_, data := p.statements(t, `{ products(first: 20) { nodes { id } } }`, nil)
+	if err := json.Unmarshal(data, &page); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(page.Products.Nodes))
+	for i, n := range page.Products.Nodes {
+		ids[i] = n.ID
+	}
+	n, data := p.statements(t, `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Product { name
+		seller { name } category { name } images { url } inventory { available } rating { count } } } }`,
+		map[string]any{"ids": ids})
+	var got struct {
+		Nodes []struct {
+			ID     string
+			Seller struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Nodes) != 20 {
+		t.Fatalf("nodes: %s", data)
+	}
+	for i, node := range got.Nodes {
+		if node.ID != ids[i] || node.Seller.Name == "" {
+			t.Errorf("nodes[%d] = %+v; want %s with its seller", i, node, ids[i])
+		}
+	}
+	t.Logf("20 product nodes with nested fields cost %d statements", n)
+	if n >= 20 {
+		t.Errorf("20 product nodes cost %d statements; the loaders do not batch", n)
+	}
+}
+
 // BenchmarkProductsQuery measures a product grid: 20 products with every nested field, through
 // the whole HTTP handler, over a catalog of 10 000 products.
 func BenchmarkProductsQuery(b *testing.B) {
