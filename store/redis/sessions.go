@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -29,7 +30,17 @@ type SessionCache struct {
 	maxAge time.Duration
 	log    *slog.Logger
 	now    func() time.Time
+	// pausedUntil (unix ns) is when to try Redis again after a failure: while Redis is down or
+	// hung, only one request per pause pays the timeout; the others go straight to Postgres.
+	pausedUntil atomic.Int64
 }
+
+// redisPause is how long reads skip Redis after a failed call.
+const redisPause = 500 * time.Millisecond
+
+func (c *SessionCache) paused() bool { return c.now().UnixNano() < c.pausedUntil.Load() }
+
+func (c *SessionCache) failed() { c.pausedUntil.Store(c.now().Add(redisPause).UnixNano()) }
 
 // NewSessionCache returns the cache over next.
 func NewSessionCache(next identity.SessionStore, rdb *Client, maxAge time.Duration, log *slog.Logger) *SessionCache {
@@ -55,6 +66,9 @@ func (c *SessionCache) CreateSession(ctx context.Context, s identity.Session) er
 
 // SessionStatus reads the cache, and on a miss or a Redis error the durable store.
 func (c *SessionCache) SessionStatus(ctx context.Context, id string) (identity.SessionStatus, error) {
+	if c.paused() {
+		return c.next.SessionStatus(ctx, id)
+	}
 	raw, err := c.rdb.Get(ctx, c.key(id)).Bytes()
 	if err == nil {
 		var st identity.SessionStatus
@@ -63,6 +77,7 @@ func (c *SessionCache) SessionStatus(ctx context.Context, id string) (identity.S
 		}
 		c.log.WarnContext(ctx, "session cache: undecodable entry", "session", id)
 	} else if !errors.Is(err, goredis.Nil) {
+		c.failed()
 		c.log.WarnContext(ctx, "session cache: read failed; using Postgres", "err", err)
 	}
 	st, derr := c.next.SessionStatus(ctx, id)
@@ -78,11 +93,12 @@ func (c *SessionCache) SessionStatus(ctx context.Context, id string) (identity.S
 // fill caches st unless an entry (perhaps a revocation marker) is already there.
 func (c *SessionCache) fill(ctx context.Context, id string, st identity.SessionStatus) {
 	ttl := c.ttl(st)
-	if ttl <= 0 {
+	if ttl <= 0 || c.paused() {
 		return
 	}
 	raw, _ := json.Marshal(st)
 	if err := c.rdb.SetNX(ctx, c.key(id), raw, ttl).Err(); err != nil {
+		c.failed()
 		c.log.WarnContext(ctx, "session cache: fill failed", "err", err)
 	}
 }
