@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	goredis "github.com/redis/go-redis/v9"
 
+	"storefront/app"
 	"storefront/domain/identity"
 	"storefront/testsupport"
 )
@@ -372,28 +374,48 @@ func TestWrongEmailAndWrongPasswordLookAlike(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimitBacksOffThenAllowsAgain(t *testing.T) {
-	t.Parallel()
+// loginFrom signs in as a client at ip; the test server trusts loopback proxies for this.
+func loginFrom(t *testing.T, srv *testsupport.Server, ip, email, password string) testsupport.Response {
+	t.Helper()
+	c := srv.Client()
+	c.Header = http.Header{"X-Forwarded-For": {ip}}
+	return c.Do(t, loginMutation, map[string]any{"input": map[string]any{"email": email, "password": password}})
+}
+
+// rateLimitConfig turns login limits on with the given back-offs; counters left zero never limit.
+func rateLimitConfig(t *testing.T, l identity.LoginLimits) app.Config {
 	cfg := testsupport.Config(t)
 	cfg.RateLimit = true
-	const backoff = 400 * time.Millisecond
-	cfg.LoginLimits = identity.LoginLimits{
-		Account: identity.Backoff{Free: 2, Base: backoff, Max: 2 * backoff},
-		IP:      identity.Backoff{Free: 100, Base: backoff, Max: 2 * backoff},
-		Forget:  time.Minute,
+	never := identity.Backoff{Free: 1000, Base: time.Second, Max: time.Second}
+	for _, b := range []*identity.Backoff{&l.AccountIP, &l.Account, &l.IP} {
+		if b.Free == 0 {
+			*b = never
+		}
 	}
-	srv := testsupport.StartServer(t, cfg)
+	l.Forget = time.Minute
+	cfg.LoginLimits = l
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	return cfg
+}
+
+func TestLoginRateLimitBacksOffThenAllowsAgain(t *testing.T) {
+	t.Parallel()
+	const backoff = 400 * time.Millisecond
+	srv := testsupport.StartServer(t, rateLimitConfig(t, identity.LoginLimits{
+		AccountIP: identity.Backoff{Free: 2, Base: backoff, Max: 2 * backoff},
+	}))
 	_, info := srv.NewCustomer(t)
+	const ip = "203.0.113.10"
 
 	for i := range 3 { // two free failures, then one that starts the back-off
 		var out loginAnswer
-		login(t, srv, info.Email, "wrong-password").Decode(t, &out)
+		loginFrom(t, srv, ip, info.Email, "wrong-password").Decode(t, &out)
 		if out.Login.UserErrors.codes() != "INVALID_CREDENTIALS@" {
 			t.Fatalf("failure %d: %+v", i+1, out.Login)
 		}
 	}
 	limited := time.Now()
-	resp := login(t, srv, info.Email, info.Password)
+	resp := loginFrom(t, srv, ip, info.Email, info.Password)
 	if resp.ErrorCode() != "RATE_LIMITED" {
 		t.Fatalf("right password during back-off: code %q data %s; want RATE_LIMITED", resp.ErrorCode(), resp.Data)
 	}
@@ -403,46 +425,121 @@ func TestLoginRateLimitBacksOffThenAllowsAgain(t *testing.T) {
 	// Another account from the same IP is not held back by this one's failures.
 	_, other := srv.NewCustomer(t)
 	var ok loginAnswer
-	login(t, srv, other.Email, other.Password).Decode(t, &ok)
+	loginFrom(t, srv, ip, other.Email, other.Password).Decode(t, &ok)
 	if ok.Login.AccessToken == nil {
 		t.Fatalf("another account was limited too: %+v", ok.Login)
 	}
 
 	time.Sleep(time.Until(limited.Add(backoff + 50*time.Millisecond)))
 	var after loginAnswer
-	login(t, srv, info.Email, info.Password).Decode(t, &after)
+	loginFrom(t, srv, ip, info.Email, info.Password).Decode(t, &after)
 	if after.Login.AccessToken == nil {
 		t.Fatalf("after the back-off: %+v; want a session", after.Login)
 	}
-	// Success forgot the failures: a single mistake now costs nothing.
-	var again loginAnswer
-	login(t, srv, info.Email, "wrong-password").Decode(t, &again)
-	if again.Login.UserErrors.codes() != "INVALID_CREDENTIALS@" {
-		t.Fatalf("first failure after a success: %+v", again.Login)
+	// Success forgot the failures: a mistake now costs nothing.
+	for range 2 {
+		var again loginAnswer
+		loginFrom(t, srv, ip, info.Email, "wrong-password").Decode(t, &again)
+		if again.Login.UserErrors.codes() != "INVALID_CREDENTIALS@" {
+			t.Fatalf("failure after a success: %+v", again.Login)
+		}
+	}
+}
+
+// Someone failing on purpose from elsewhere must not lock the owner out.
+func TestLoginLockoutDoesNotReachOtherAddresses(t *testing.T) {
+	t.Parallel()
+	srv := testsupport.StartServer(t, rateLimitConfig(t, identity.LoginLimits{
+		AccountIP: identity.Backoff{Free: 2, Base: time.Minute, Max: time.Minute},
+		Account:   identity.Backoff{Free: 6, Base: time.Minute, Max: 2 * time.Minute},
+	}))
+	_, info := srv.NewCustomer(t)
+	const attacker, owner = "203.0.113.66", "198.51.100.7"
+	for range 3 {
+		loginFrom(t, srv, attacker, info.Email, "guess-guess-guess")
+	}
+	if code := loginFrom(t, srv, attacker, info.Email, "guess-guess-guess").ErrorCode(); code != "RATE_LIMITED" {
+		t.Fatalf("attacker after 3 failures: %q; want RATE_LIMITED", code)
+	}
+	var out loginAnswer
+	loginFrom(t, srv, owner, info.Email, info.Password).Decode(t, &out)
+	if out.Login.AccessToken == nil {
+		t.Fatalf("the owner, elsewhere, was locked out: %+v", out.Login)
+	}
+
+	// Guessing spread over many addresses meets the account-wide limit, which is capped.
+	for i := range 7 {
+		loginFrom(t, srv, fmt.Sprintf("192.0.2.%d", i+1), info.Email, "guess-guess-guess")
+	}
+	resp := loginFrom(t, srv, "192.0.2.200", info.Email, "guess-guess-guess")
+	if resp.ErrorCode() != "RATE_LIMITED" {
+		t.Fatalf("eighth address: %q; want RATE_LIMITED by the account-wide limit", resp.ErrorCode())
+	}
+	if ra, _ := resp.Errors[0].Extensions["retryAfter"].(float64); ra > 120 {
+		t.Fatalf("retryAfter = %v; the back-off must be capped at 120 s", ra)
 	}
 }
 
 func TestLoginRateLimitPerIP(t *testing.T) {
 	t.Parallel()
-	cfg := testsupport.Config(t)
-	cfg.RateLimit = true
-	cfg.LoginLimits = identity.LoginLimits{
-		Account: identity.Backoff{Free: 100, Base: time.Minute, Max: time.Minute},
-		IP:      identity.Backoff{Free: 3, Base: time.Minute, Max: time.Minute},
-		Forget:  time.Minute,
-	}
-	srv := testsupport.StartServer(t, cfg)
+	srv := testsupport.StartServer(t, rateLimitConfig(t, identity.LoginLimits{
+		IP: identity.Backoff{Free: 3, Base: time.Minute, Max: time.Minute},
+	}))
+	const ip = "203.0.113.20"
 	for i := range 4 {
-		if code := login(t, srv, fmt.Sprintf("nobody%d@example.com", i), "whatever-password").ErrorCode(); code != "" {
+		if code := loginFrom(t, srv, ip, fmt.Sprintf("nobody%d@example.com", i), "whatever-password").ErrorCode(); code != "" {
 			t.Fatalf("attempt %d: %q; want a plain failure", i+1, code)
 		}
 	}
-	resp := login(t, srv, "someone-else@example.com", "whatever-password")
+	resp := loginFrom(t, srv, ip, "someone-else@example.com", "whatever-password")
 	if resp.ErrorCode() != "RATE_LIMITED" {
 		t.Fatalf("fifth account from one IP: %q; want RATE_LIMITED", resp.ErrorCode())
 	}
 	if ra, _ := resp.Errors[0].Extensions["retryAfter"].(float64); ra < 50 || ra > 60 {
 		t.Fatalf("retryAfter = %v; want about 60", ra)
+	}
+	if code := loginFrom(t, srv, "203.0.113.21", "someone-else@example.com", "whatever-password").ErrorCode(); code != "" {
+		t.Fatalf("another IP: %q; want a plain failure", code)
+	}
+}
+
+// A burst of parallel guesses must not all be checked before the first of them is counted.
+func TestLoginBurstIsLimited(t *testing.T) {
+	t.Parallel()
+	srv := testsupport.StartServer(t, rateLimitConfig(t, identity.LoginLimits{
+		AccountIP: identity.Backoff{Free: 2, Base: time.Minute, Max: time.Minute},
+	}))
+	_, info := srv.NewCustomer(t)
+	const n = 8
+	codes := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out loginAnswer
+			resp := loginFrom(t, srv, "203.0.113.30", info.Email, "guess-guess-guess")
+			if resp.ErrorCode() != "" {
+				codes[i] = resp.ErrorCode()
+				return
+			}
+			resp.Decode(t, &out)
+			codes[i] = out.Login.UserErrors.codes()
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for _, c := range codes {
+		switch c {
+		case "INVALID_CREDENTIALS@":
+			checked++
+		case "RATE_LIMITED":
+		default:
+			t.Fatalf("unexpected answer %q", c)
+		}
+	}
+	if checked > 3 {
+		t.Fatalf("%d of %d parallel guesses were checked; the limit allows 3 (%v)", checked, n, codes)
 	}
 }
 

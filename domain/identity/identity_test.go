@@ -179,3 +179,28 @@ func TestSessionPolicy(t *testing.T) {
 		t.Errorf("unknown token: %+v, %v; want a refusal that changes nothing", ch, err)
 	}
 }
+
+func TestLoginLimitsWaitAndRace(t *testing.T) {
+	t.Parallel()
+	l := LoginLimits{
+		AccountIP: Backoff{Free: 2, Base: time.Second, Max: time.Minute},
+		Account:   Backoff{Free: 10, Base: time.Second, Max: time.Minute},
+		IP:        Backoff{Free: 10, Base: time.Second, Max: time.Minute},
+	}
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	recs := []FailureRecord{{Count: 4, Last: now.Add(-time.Second)}, {Count: 4, Last: now}, {}}
+	// Per account and IP: Delay(4) = 2 s after the last attempt a second ago.
+	if w := l.wait(recs, now); w != time.Second {
+		t.Fatalf("wait = %v; want 1s", w)
+	}
+	if w := l.wait([]FailureRecord{{Count: 2, Last: now}, {}, {}}, now); w != 0 {
+		t.Fatalf("wait within the free tries = %v; want 0", w)
+	}
+	before := []FailureRecord{{Count: 1}, {Count: 1}, {Count: 1}}
+	if w := l.raced(before, []int{2, 2, 2}); w != 0 {
+		t.Fatalf("no concurrent attempt: raced = %v; want 0", w)
+	}
+	if w := l.raced(before, []int{5, 5, 5}); w != 2*time.Second {
+		t.Fatalf("three concurrent attempts ahead: raced = %v; want Delay(4) = 2s", w)
+	}
+}

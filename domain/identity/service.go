@@ -160,19 +160,19 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, c Client) (Aut
 }
 
 // Login checks credentials and starts a session. Unknown email and wrong password fail alike,
-// with ErrInvalidCredentials and in about the same time. Repeated failures are slowed down per
-// account and per IP with an *apperr.RateLimitError.
+// with ErrInvalidCredentials and in about the same time. Repeated failures are slowed down (see
+// LoginLimits) with an *apperr.RateLimitError.
 func (s *Service) Login(ctx context.Context, email, password string, c Client) (Auth, error) {
 	email = NormalizeEmail(email)
-	acctKey, ipKey := loginKeys(email, c.IP)
-	if err := s.checkLoginLimit(ctx, acctKey, ipKey); err != nil {
+	keys := newLoginKeys(email, c.IP)
+	if err := s.admitLogin(ctx, keys); err != nil {
 		return Auth{}, err
 	}
+	// From here the attempt is counted as a failure unless it succeeds.
 	u, err := s.Users.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, apperr.ErrNotFound):
 		s.Hasher.VerifyDummy(password)
-		s.recordLoginFailure(ctx, acctKey, ipKey)
 		return Auth{}, ErrInvalidCredentials
 	case err != nil:
 		return Auth{}, fmt.Errorf("login: %w", err)
@@ -182,17 +182,9 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 		return Auth{}, fmt.Errorf("login: verify password of user %d: %w", u.ID, err)
 	}
 	if !ok {
-		s.recordLoginFailure(ctx, acctKey, ipKey)
 		return Auth{}, ErrInvalidCredentials
 	}
-	if s.cfg.Logins != nil {
-		// The owner got in: earlier failures against the account (perhaps someone else's) no
-		// longer slow it down. The IP's counter stays, or one valid account would let a client
-		// clear its own record between guesses at others.
-		if err := s.Failures.Reset(ctx, acctKey); err != nil {
-			s.Log.WarnContext(ctx, "reset login failures", "err", err)
-		}
-	}
+	s.loginSucceeded(ctx, keys)
 	if s.Hasher.NeedsRehash(u.PasswordHash) {
 		if h, err := s.Hasher.Hash(password); err == nil {
 			if err := s.Users.UpdatePasswordHash(ctx, u.ID, h); err != nil {
@@ -203,32 +195,47 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 	return s.startSession(ctx, u, c)
 }
 
-// checkLoginLimit refuses an attempt that comes before its back-off ended. When the counter is
-// unreachable, sign-in goes on unlimited: locking every user out because Redis hiccups is worse
-// than a few unthrottled guesses against argon2id.
-func (s *Service) checkLoginLimit(ctx context.Context, acctKey, ipKey string) error {
-	if s.cfg.Logins == nil {
+// admitLogin refuses an attempt that comes before its back-off ended, and otherwise counts it
+// (as a failure until it succeeds) before the password is checked. An attempt refused here is not
+// counted, so hammering during a back-off does not stretch it. When the counter is unreachable,
+// sign-in goes on unlimited: locking every user out because Redis hiccups is worse than a few
+// unthrottled guesses against argon2id.
+func (s *Service) admitLogin(ctx context.Context, keys loginKeys) error {
+	l := s.cfg.Logins
+	if l == nil {
 		return nil
 	}
-	recs, err := s.Failures.Failures(ctx, acctKey, ipKey)
+	recs, err := s.Failures.Failures(ctx, keys.all()...)
 	if err != nil {
-		s.Log.WarnContext(ctx, "read login failures; not limiting", "err", err)
+		s.Log.WarnContext(ctx, "read login attempts; not limiting", "err", err)
 		return nil
 	}
-	if wait := s.cfg.Logins.wait(recs[0], recs[1], s.now()); wait > 0 {
+	now := s.now()
+	if wait := l.wait(recs, now); wait > 0 {
+		return &apperr.RateLimitError{RetryAfter: wait}
+	}
+	counts, err := s.Failures.Charge(ctx, now, l.ttl(), keys.all()...)
+	if err != nil {
+		s.Log.WarnContext(ctx, "count login attempt; not limiting", "err", err)
+		return nil
+	}
+	if wait := l.raced(recs, counts); wait > 0 {
 		return &apperr.RateLimitError{RetryAfter: wait}
 	}
 	return nil
 }
 
-func (s *Service) recordLoginFailure(ctx context.Context, acctKey, ipKey string) {
+// loginSucceeded clears the account's counters (the owner got in, so earlier failures, perhaps
+// someone else's, no longer hold it back) and takes this attempt off the IP's count.
+func (s *Service) loginSucceeded(ctx context.Context, keys loginKeys) {
 	if s.cfg.Logins == nil {
 		return
 	}
-	l := s.cfg.Logins
-	ttl := max(l.Account.Max, l.IP.Max) + l.Forget
-	if err := s.Failures.RecordFailure(ctx, s.now(), ttl, acctKey, ipKey); err != nil {
-		s.Log.WarnContext(ctx, "record login failure", "err", err)
+	if err := s.Failures.Reset(ctx, keys.accountIP, keys.account); err != nil {
+		s.Log.WarnContext(ctx, "reset login attempts", "err", err)
+	}
+	if err := s.Failures.Forgive(ctx, keys.ip); err != nil {
+		s.Log.WarnContext(ctx, "forgive login attempt", "err", err)
 	}
 }
 

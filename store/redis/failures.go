@@ -13,7 +13,7 @@ import (
 )
 
 // FailureCounter implements identity.FailureCounter: per key a hash {n: count, t: unix ms of the
-// last failure} that expires when the key has been quiet for its ttl.
+// last attempt} that expires when the key has been quiet for its ttl.
 type FailureCounter struct {
 	rdb *Client
 }
@@ -48,18 +48,40 @@ func (f *FailureCounter) Failures(ctx context.Context, keys ...string) ([]identi
 	return out, nil
 }
 
-// RecordFailure counts one failure under each key.
-func (f *FailureCounter) RecordFailure(ctx context.Context, at time.Time, ttl time.Duration, keys ...string) error {
-	// A plain pipeline, not MULTI: the keys may sit in different cluster slots.
+// Charge counts one attempt under each key and returns the new counts.
+func (f *FailureCounter) Charge(ctx context.Context, at time.Time, ttl time.Duration, keys ...string) ([]int, error) {
+	// A plain pipeline, not MULTI: the keys may sit in different cluster slots. HINCRBY is atomic
+	// per key, which is all the counts need.
 	pipe := f.rdb.Pipeline()
-	for _, k := range keys {
+	incrs := make([]*goredis.IntCmd, len(keys))
+	for i, k := range keys {
 		key := f.rdb.Key(k)
-		pipe.HIncrBy(ctx, key, "n", 1)
+		incrs[i] = pipe.HIncrBy(ctx, key, "n", 1)
 		pipe.HSet(ctx, key, "t", at.UnixMilli())
 		pipe.PExpire(ctx, key, ttl)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("record failure: %w", err)
+		return nil, fmt.Errorf("count attempt: %w", err)
+	}
+	counts := make([]int, len(keys))
+	for i, c := range incrs {
+		counts[i] = int(c.Val())
+	}
+	return counts, nil
+}
+
+// forgiveScript decrements a count that is above zero, and leaves a missing key missing.
+var forgiveScript = goredis.NewScript(`
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if n > 0 then return redis.call('HINCRBY', KEYS[1], 'n', -1) end
+return 0`)
+
+// Forgive takes one attempt back under each key.
+func (f *FailureCounter) Forgive(ctx context.Context, keys ...string) error {
+	for _, k := range keys {
+		if err := forgiveScript.Run(ctx, f.rdb, []string{f.rdb.Key(k)}).Err(); err != nil {
+			return fmt.Errorf("forgive attempt: %w", err)
+		}
 	}
 	return nil
 }
