@@ -147,7 +147,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		*d.dest = v
 	}
-	cfg.LoginLimits.IP.Max = cfg.LoginLimits.Account.Max
+	// One cap for every login counter: it bounds how long anyone can be held back.
+	cfg.LoginLimits.AccountIP.Max, cfg.LoginLimits.IP.Max = cfg.LoginLimits.Account.Max, cfg.LoginLimits.Account.Max
 	if cfg.SessionMaxLifetime < cfg.RefreshIdleTimeout {
 		problems = append(problems, "SESSION_MAX_LIFETIME must not be shorter than REFRESH_IDLE_TTL")
 	}

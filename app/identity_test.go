@@ -864,3 +864,32 @@ func TestSignInWorksWhileRedisIsDown(t *testing.T) {
 	time.Sleep(600 * time.Millisecond)
 	mustBeRefused(t, other, "logged out during the outage, after Redis came back")
 }
+
+func TestIdentityConfigFromEnvironment(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cfg, err := app.LoadConfig(env(map[string]string{
+		"JWT_ISSUER": "shop", "JWT_AUDIENCE": "shop-web", "ACCESS_TOKEN_TTL": "5m",
+		"REFRESH_IDLE_TTL": "72h", "SESSION_MAX_LIFETIME": "720h", "LOGIN_BACKOFF_MAX": "2m",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.JWTIssuer != "shop" || cfg.JWTAudience != "shop-web" || cfg.AccessTokenTTL != 5*time.Minute ||
+		cfg.RefreshIdleTimeout != 72*time.Hour || cfg.SessionMaxLifetime != 720*time.Hour ||
+		cfg.LoginLimits.AccountIP.Max != 2*time.Minute || cfg.LoginLimits.IP.Max != 2*time.Minute {
+		t.Fatalf("config = %+v", cfg)
+	}
+	if cfg.PasswordHashing != identity.OWASPParams {
+		t.Fatalf("password hashing %+v; production must use the OWASP parameters", cfg.PasswordHashing)
+	}
+	for _, bad := range []map[string]string{
+		{"ACCESS_TOKEN_TTL": "soon"},
+		{"REFRESH_IDLE_TTL": "-1h"},
+		{"REFRESH_IDLE_TTL": "48h", "SESSION_MAX_LIFETIME": "24h"},
+	} {
+		if _, err := app.LoadConfig(env(bad)); err == nil {
+			t.Errorf("LoadConfig(%v) accepted", bad)
+		}
+	}
+}
