@@ -59,10 +59,22 @@ func TestCheckoutPricesReservesAndClosesTheCart(t *testing.T) {
 	if _, err := s.pool.Exec(context.Background(), `UPDATE products SET price = 9999 WHERE id = $1`, mug); err != nil {
 		t.Fatal(err)
 	}
-	var again struct{ Order orderJSON }
-	c.Do(t, `query($id: ID!) { order(id: $id) { `+orderFields+` } }`, map[string]any{"id": o.ID}).Decode(t, &again)
+	var again struct {
+		Order struct {
+			Total money
+			Lines []struct {
+				UnitPrice money
+				Product   *struct{ Name string }
+			}
+		}
+	}
+	c.Do(t, `query($id: ID!) { order(id: $id) { total { amount } lines { unitPrice { amount } product { name } } } }`,
+		map[string]any{"id": o.ID}).Decode(t, &again)
 	if again.Order.Lines[0].UnitPrice.Amount != "12.50" || again.Order.Total.Amount != "37.80" {
 		t.Errorf("order changed with the catalog: %s", dump(again.Order))
+	}
+	if p := again.Order.Lines[0].Product; p == nil || p.Name != "Mug" {
+		t.Errorf("line product = %+v; want the catalog's Mug", p)
 	}
 	// The closed cart cannot be checked out again.
 	if res := checkout(t, c, cartID, "k2", nil); !hasCode(res.UserErrors, "NOT_FOUND") {

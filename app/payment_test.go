@@ -390,3 +390,78 @@ func TestReconcilerSettlesPaymentsLeftPending(t *testing.T) {
 		t.Errorf("second run settled %d (%v)", again, err)
 	}
 }
+
+func TestOutboxConsumersAreIdempotent(t *testing.T) {
+	t.Parallel()
+	s := newShop(t, nil)
+	orderID, _, c := s.pendingOrder(1000, 5)
+	if r := pay(t, c, orderID, "tok_visa", "k"); r.Order == nil || r.Order.Status != "PAID" {
+		t.Fatalf("pay: %s", dump(r))
+	}
+	eventually(t, "the outbox to drain", func() bool {
+		return s.count(`SELECT count(*) FROM outbox WHERE processed_at IS NULL`) == 0
+	})
+	// Deliver every event again, as a relay that crashed before marking them would: the markers
+	// make each consumer skip what it already did.
+	var ids []int64
+	rows, err := s.pool.Query(context.Background(), `SELECT id FROM outbox ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	markers := s.count(`SELECT count(*) FROM processed_events`)
+	if _, err := s.pool.Exec(context.Background(), `UPDATE outbox SET processed_at = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the outbox to drain again", func() bool {
+		return s.count(`SELECT count(*) FROM outbox WHERE processed_at IS NULL`) == 0
+	})
+	if n := s.count(`SELECT count(*) FROM order_messages`); n != 1 {
+		t.Errorf("confirmation messages = %d; want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM processed_events`); n != markers || len(ids) < 2 {
+		t.Errorf("markers = %d after redelivery; want %d (events %d)", n, markers, len(ids))
+	}
+}
+
+func TestChargeForTheWrongAmountIsRefundedNotAccepted(t *testing.T) {
+	t.Parallel()
+	s := newShop(t, func(c *app.Config) { c.Checkout.ReconcileAfter = time.Millisecond })
+	ctx := context.Background()
+	orderID, product, c := s.pendingOrder(1000, 3)
+	key, _ := relay.ParseIntID(orderID, relay.KindOrder)
+	// A payment recorded for the order's total, but the gateway charged one cent less.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO payments (order_id, user_id, status, amount, currency, token, reference)
+		SELECT id, user_id, 'PENDING', total, 'USD', 'tok_visa', 'pay_short' FROM orders WHERE id = $1`, key); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	_ = s.pool.QueryRow(ctx, `SELECT total FROM orders WHERE id = $1`, key).Scan(&total)
+	body, _ := json.Marshal(gateway.ChargeRequest{Amount: total - 1, Currency: "USD", Token: "tok_visa"})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/sandbox/payments/charges", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(gateway.IdempotencyHeader, "pay_short")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("charge at the sandbox: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	time.Sleep(5 * time.Millisecond)
+	if _, err := s.App.Checkout.ReconcilePayments(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := orderStatus(t, c, orderID); st != "PENDING_PAYMENT" {
+		t.Errorf("order is %s after a short charge; want PENDING_PAYMENT", st)
+	}
+	if _, res, sold := s.stock(product); res != 1 || sold != 0 {
+		t.Errorf("stock moved on a short charge: reserved %d, sold %d", res, sold)
+	}
+	eventually(t, "the short charge to be refunded", func() bool {
+		return s.count(`SELECT count(*) FROM payments WHERE reference = 'pay_short' AND status = 'REFUNDED'`) == 1
+	})
+}

@@ -194,6 +194,8 @@ func (s *Service) applyCharge(tx Tx, paymentID int64, c payment.Charge) error {
 	p.Status = payment.Approved
 	if c.Amount != p.Amount || !strings.EqualFold(c.Currency, p.Currency) || p.Amount != o.Total {
 		p.FailureReason = fmt.Sprintf("charged %s %s for an order of %s %s", c.Amount, c.Currency, o.Total, o.Currency)
+		// Record what was actually captured: that is what the refund must return.
+		p.Amount = c.Amount
 		s.log.Error("charge does not match the order; refunding", "payment", p.ID, "order", o.ID, "reason", p.FailureReason)
 		return s.approveAndRefund(tx, p)
 	}

@@ -656,8 +656,8 @@ func (t *checkoutTx) UpdatePayment(p payment.Payment) error {
 		return &s
 	}
 	return t.execOne("update payment", `UPDATE payments SET status = $2, brand = $3, last4 = $4, charge_id = $5,
-		failure_reason = $6, updated_at = now() WHERE id = $1`,
-		p.ID, string(p.Status), opt(p.Brand), opt(p.Last4), opt(p.ChargeID), opt(p.FailureReason))
+		failure_reason = $6, amount = $7, updated_at = now() WHERE id = $1`,
+		p.ID, string(p.Status), opt(p.Brand), opt(p.Last4), opt(p.ChargeID), opt(p.FailureReason), p.Amount)
 }
 
 func (t *checkoutTx) ApprovedPayments(orderID int64) ([]payment.Payment, error) {
