@@ -285,3 +285,46 @@ func TestConcurrentCheckoutsNeverOversell(t *testing.T) {
 		t.Errorf("cancelled orders = %d; want 6", n)
 	}
 }
+
+func TestDiscountUsageLimits(t *testing.T) {
+	t.Parallel()
+	s := newShop(t, nil)
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO discount_codes (code, kind, value, usage_limit) VALUES ('ONLYONE', 'FIXED', 100, 1);
+		INSERT INTO discount_codes (code, kind, value, per_customer_limit) VALUES ('ONCEEACH', 'PERCENT', 500, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	p := s.product("Cup", 1000, 50)
+	a, userA := s.customer()
+	b, userB := s.customer()
+	fresh := func(key int64) string {
+		if _, err := s.pool.Exec(ctx, `UPDATE carts SET status = 'MERGED' WHERE user_id = $1 AND status = 'ACTIVE'`, key); err != nil {
+			t.Fatal(err)
+		}
+		return s.cart(key, [2]int64{p, 1})
+	}
+	first := checkout(t, a, fresh(userA.Key), "a1", map[string]any{"discountCode": "ONLYONE"})
+	if first.Order == nil || first.Order.Discount.Amount != "1.00" {
+		t.Fatalf("first use: %s %+v", dump(first.Order), first.UserErrors)
+	}
+	if r := checkout(t, b, fresh(userB.Key), "b1", map[string]any{"discountCode": "ONLYONE"}); !hasCode(r.UserErrors, "INVALID_DISCOUNT_CODE") {
+		t.Errorf("used-up code: %s %+v", dump(r.Order), r.UserErrors)
+	}
+	// Cancelling the order that used it gives the use back.
+	if r := mutateOrder(t, a, cancelMutation, first.Order.ID); r.Order == nil {
+		t.Fatalf("cancel: %+v", r.UserErrors)
+	}
+	if r := checkout(t, b, fresh(userB.Key), "b2", map[string]any{"discountCode": "ONLYONE"}); r.Order == nil {
+		t.Errorf("code after the cancel: %+v", r.UserErrors)
+	}
+	// A per-customer limit counts each customer's own orders.
+	if r := checkout(t, a, fresh(userA.Key), "a2", map[string]any{"discountCode": "ONCEEACH"}); r.Order == nil {
+		t.Fatalf("first per-customer use: %+v", r.UserErrors)
+	}
+	if r := checkout(t, a, fresh(userA.Key), "a3", map[string]any{"discountCode": "onceeach"}); !hasCode(r.UserErrors, "INVALID_DISCOUNT_CODE") {
+		t.Errorf("second per-customer use: %s %+v", dump(r.Order), r.UserErrors)
+	}
+	if r := checkout(t, b, fresh(userB.Key), "b3", map[string]any{"discountCode": "ONCEEACH"}); r.Order == nil {
+		t.Errorf("another customer's first use: %+v", r.UserErrors)
+	}
+}

@@ -288,7 +288,7 @@ func (s *Service) placeOrder(tx Tx, userID int64, in Input) (*order.Order, error
 	if err := tx.CreateOrder(o, discountID); err != nil {
 		return nil, fmt.Errorf("create order: %w", err)
 	}
-	if discountID != 0 {
+	if req.Discount != nil && req.Discount.UsageLimit > 0 {
 		if err := tx.AddDiscountUse(discountID, 1); err != nil {
 			return nil, fmt.Errorf("count discount use: %w", err)
 		}

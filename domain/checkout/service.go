@@ -213,13 +213,13 @@ type Tx interface {
 
 	ShippingMethod(code string) (pricing.ShippingMethod, error)
 	TaxRates(country string) (pricing.TaxTable, error)
-	// LockDiscount locks a code's row, or apperr.ErrNotFound.
+	// LockDiscount reads a code, locking its row when it has a usage cap, or apperr.ErrNotFound.
 	LockDiscount(code string) (Discount, error)
 	// CustomerDiscountUses counts the user's orders (not cancelled) that used the code.
 	CustomerDiscountUses(discountID, userID int64) (int, error)
-	// AddDiscountUse moves the code's usage count by delta.
+	// AddDiscountUse moves a capped code's usage count by delta.
 	AddDiscountUse(discountID int64, delta int) error
-	// ReleaseOrderDiscount gives back the use of the code an order redeemed, if any.
+	// ReleaseOrderDiscount gives back the use of the capped code an order redeemed, if any.
 	ReleaseOrderDiscount(orderID int64) error
 
 	// Reserve holds qty units if that many are available; ok is false (and nothing changes) when

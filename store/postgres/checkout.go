@@ -428,14 +428,24 @@ func (t *checkoutTx) TaxRates(country string) (pricing.TaxTable, error) {
 	return out, rows.Err()
 }
 
+// LockDiscount reads a code, locking its row only when the code has a usage cap: redemptions of a
+// capped code must be counted one at a time, while an uncapped code (WELCOME10) must not make
+// every checkout that uses it queue on one row.
 func (t *checkoutTx) LockDiscount(code string) (checkout.Discount, error) {
 	var d checkout.Discount
 	var kind string
 	var starts, ends *time.Time
 	var usage, perCustomer *int
-	err := t.tx.QueryRow(t.ctx, `SELECT id, code, kind, value, min_subtotal, starts_at, ends_at, usage_limit,
-		per_customer_limit, times_used FROM discount_codes WHERE code = $1 FOR UPDATE`, code).
-		Scan(&d.ID, &d.Code, &kind, &d.Value, &d.MinSubtotal, &starts, &ends, &usage, &perCustomer, &d.TimesUsed)
+	const q = `SELECT id, code, kind, value, min_subtotal, starts_at, ends_at, usage_limit,
+		per_customer_limit, times_used FROM discount_codes WHERE code = $1`
+	scan := func(sql string) error {
+		return t.tx.QueryRow(t.ctx, sql, code).
+			Scan(&d.ID, &d.Code, &kind, &d.Value, &d.MinSubtotal, &starts, &ends, &usage, &perCustomer, &d.TimesUsed)
+	}
+	err := scan(q)
+	if err == nil && usage != nil {
+		err = scan(q + ` FOR UPDATE`)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, apperr.ErrNotFound
 	}
@@ -472,7 +482,7 @@ func (t *checkoutTx) AddDiscountUse(discountID int64, delta int) error {
 
 func (t *checkoutTx) ReleaseOrderDiscount(orderID int64) error {
 	_, err := t.tx.Exec(t.ctx, `UPDATE discount_codes SET times_used = greatest(times_used - 1, 0)
-		WHERE id = (SELECT discount_id FROM orders WHERE id = $1)`, orderID)
+		WHERE id = (SELECT discount_id FROM orders WHERE id = $1) AND usage_limit IS NOT NULL`, orderID)
 	return err
 }
 
