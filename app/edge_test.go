@@ -136,7 +136,10 @@ func TestMetricsExposeTheSeries(t *testing.T) {
 		t.Fatalf("first: 500: %s; want BAD_USER_INPUT", r.Raw)
 	}
 
+	customer, _ := (&testsupport.Server{App: s.App, URL: s.URL}).NewCustomer(t)
+	customer.Do(t, `{ me { id } }`, nil) // a session check: the session cache
 	cartID := createCart(t, &testsupport.Client{URL: s.URL + "/graphql"}).Cart.ID
+	(&testsupport.Client{URL: s.URL + "/graphql"}).Do(t, `query($id: ID!) { cart(id: $id) { id } }`, map[string]any{"id": cartID})
 	ws, _, err := dialWS(ctx, s, "")
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -161,10 +164,13 @@ func TestMetricsExposeTheSeries(t *testing.T) {
 		`cache_requests_total{cache="edge_test",result="hit"} 2`,
 		`cache_requests_total{cache="edge_test",result="miss"} 1`,
 		`edge_test_outbox_lag_seconds 4.5`,
+		`cache_requests_total{cache="session",result=`,
+		`cache_requests_total{cache="cart",result=`,
 		`db_pool_total_connections `,
 		`db_pool_acquires_total `,
 		`redis_pool_total_connections `,
 		`redis_pool_hits_total `,
+		`outbox_lag_seconds `,
 		`websocket_connections_active `,
 		`go_goroutines `,
 	} {

@@ -22,6 +22,7 @@ import (
 	"storefront/domain/identity"
 	"storefront/metrics"
 	"storefront/resolvers"
+	"storefront/store/postgres"
 )
 
 // requestInfo collects, while a request runs, what its log line and metrics need. The outer
@@ -318,11 +319,12 @@ var (
 	redisTimeouts  = prometheus.NewDesc("redis_pool_timeouts_total", "Redis commands that timed out waiting for a connection.", nil, nil)
 	redisTotal     = prometheus.NewDesc("redis_pool_total_connections", "Open Redis connections.", nil, nil)
 	redisIdleConns = prometheus.NewDesc("redis_pool_idle_connections", "Idle Redis connections.", nil, nil)
+	outboxLag      = prometheus.NewDesc("outbox_lag_seconds", "Age of the oldest outbox event not yet relayed; 0 when none waits.", nil, nil)
 )
 
 func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{pgAcquired, pgIdle, pgTotal, pgMax, pgAcquires, pgEmptyWaits,
-		pgAcquireWait, redisHits, redisMisses, redisTimeouts, redisTotal, redisIdleConns} {
+		pgAcquireWait, redisHits, redisMisses, redisTimeouts, redisTotal, redisIdleConns, outboxLag} {
 		ch <- d
 	}
 }
@@ -341,6 +343,12 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(pgAcquires, float64(s.AcquireCount()))
 		counter(pgEmptyWaits, float64(s.EmptyAcquireCount()))
 		counter(pgAcquireWait, s.AcquireDuration().Seconds())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		lag, err := postgres.NewOutbox(c.a.Pool).OutboxLag(ctx)
+		cancel()
+		if err == nil {
+			gauge(outboxLag, lag.Seconds())
+		}
 	}
 	if c.a.Redis != nil {
 		s := c.a.Redis.PoolStats()

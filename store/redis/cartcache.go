@@ -11,6 +11,7 @@ import (
 
 	"storefront/domain/cart"
 	"storefront/domain/money"
+	"storefront/metrics"
 )
 
 // CartCache keeps the stored part of carts (owner, status, version and lines, not prices) in
@@ -60,16 +61,20 @@ func (cc *CartCache) key(id string) string { return cc.c.Key("cart", id) }
 func (cc *CartCache) Get(ctx context.Context, id string) (cart.Cart, bool, error) {
 	raw, err := cc.c.HGet(ctx, cc.key(id), "d").Bytes()
 	if errors.Is(err, goredis.Nil) {
+		metrics.CacheMiss("cart")
 		return cart.Cart{}, false, nil
 	}
 	if err != nil {
+		metrics.CacheMiss("cart")
 		return cart.Cart{}, false, fmt.Errorf("cart cache get: %w", err)
 	}
 	var cc2 cachedCart
 	if err := json.Unmarshal(raw, &cc2); err != nil {
 		// A corrupt or older-format entry is a miss; the next write replaces it.
+		metrics.CacheMiss("cart")
 		return cart.Cart{}, false, nil
 	}
+	metrics.CacheHit("cart")
 	c := cart.Cart{ID: cc2.ID, UserID: cc2.UserID, Status: cc2.Status, Version: cc2.Version,
 		CreatedAt: cc2.CreatedAt, UpdatedAt: cc2.UpdatedAt, Lines: make([]cart.Line, len(cc2.Lines))}
 	for i, l := range cc2.Lines {

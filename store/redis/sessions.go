@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"storefront/domain/identity"
+	"storefront/metrics"
 )
 
 // SessionCache serves session checks from Redis in front of the durable store: a decorator, so the
@@ -73,6 +74,7 @@ func (c *SessionCache) SessionStatus(ctx context.Context, id string) (identity.S
 	if err == nil {
 		var st identity.SessionStatus
 		if jerr := json.Unmarshal(raw, &st); jerr == nil {
+			metrics.CacheHit("session")
 			return st, nil
 		}
 		c.log.WarnContext(ctx, "session cache: undecodable entry", "session", id)
@@ -80,6 +82,7 @@ func (c *SessionCache) SessionStatus(ctx context.Context, id string) (identity.S
 		c.failed()
 		c.log.WarnContext(ctx, "session cache: read failed; using Postgres", "err", err)
 	}
+	metrics.CacheMiss("session")
 	st, derr := c.next.SessionStatus(ctx, id)
 	if derr != nil {
 		return st, derr
