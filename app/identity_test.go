@@ -912,3 +912,24 @@ func TestIdentityConfigFromEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestAddressBookIsBounded(t *testing.T) {
+	t.Parallel()
+	srv := testsupport.StartServer(t, testsupport.Config(t))
+	c, info := srv.NewCustomer(t)
+	if _, err := srv.App.Pool.Exec(context.Background(), `INSERT INTO addresses (user_id, name, line1, city, postal_code, country)
+		SELECT $1, 'A' || g, '1 Main St', 'Springfield', '12345', 'US' FROM generate_series(1, $2) g`, info.Key, identity.MaxAddresses); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		AddressAdd struct {
+			Address    *address
+			UserErrors userErrors
+		}
+	}
+	c.Do(t, `mutation($in: AddressInput!) { addressAdd(input: $in) { address { id } userErrors { code field message } } }`,
+		map[string]any{"in": map[string]any{"name": "One more", "line1": "1 Main St", "city": "X", "postalCode": "1", "country": "US"}}).Decode(t, &out)
+	if out.AddressAdd.Address != nil || out.AddressAdd.UserErrors.codes() != "INVALID_INPUT@" {
+		t.Fatalf("address past the limit: %+v", out.AddressAdd)
+	}
+}

@@ -95,6 +95,8 @@ func inputUserErrors(err error) ([]*model.UserError, error) {
 		return out, nil
 	case errors.Is(err, identity.ErrEmailTaken):
 		return []*model.UserError{userError(ErrCodeEmailTaken, err.Error(), "input", "email")}, nil
+	case errors.Is(err, identity.ErrTooManyAddresses):
+		return []*model.UserError{userError(ErrCodeInvalidInput, identity.ErrTooManyAddresses.Error())}, nil
 	case errors.Is(err, identity.ErrInvalidCredentials):
 		return []*model.UserError{userError(ErrCodeInvalidCredentials, err.Error())}, nil
 	}

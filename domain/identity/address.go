@@ -1,9 +1,17 @@
 package identity
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
+
+// MaxAddresses is how many addresses one user may keep: more than any household needs, and a
+// bound on what one account can make the store hold.
+const MaxAddresses = 50
+
+// ErrTooManyAddresses: the user already keeps MaxAddresses addresses.
+var ErrTooManyAddresses = fmt.Errorf("at most %d addresses can be saved; remove one first", MaxAddresses)
 
 // Address is a saved postal address of a user.
 type Address struct {

@@ -35,8 +35,9 @@ type AddressStore interface {
 	// Address returns one of the user's addresses.
 	Address(ctx context.Context, userID, id int64) (Address, error)
 	// AddAddress saves a new address. It becomes the default when makeDefault is set or the user
-	// has no default yet, so a user with addresses always has a default.
-	AddAddress(ctx context.Context, userID int64, f AddressFields, makeDefault bool) (Address, error)
+	// has no default yet, so a user with addresses always has a default. ErrTooManyAddresses when
+	// the user already has limit addresses.
+	AddAddress(ctx context.Context, userID int64, f AddressFields, makeDefault bool, limit int) (Address, error)
 	// UpdateAddress rewrites one of the user's addresses, and makes it the default when asked.
 	UpdateAddress(ctx context.Context, userID, id int64, f AddressFields, makeDefault bool) (Address, error)
 	// RemoveAddress deletes one of the user's addresses. When it was the default, the newest
@@ -295,6 +296,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Auth, error
 		return Auth{}, fmt.Errorf("refresh session: %w", err)
 	}
 	u, err := s.Users.UserByID(ctx, sess.UserID)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return Auth{}, ErrSessionEnded // the account is gone
+	}
 	if err != nil {
 		return Auth{}, fmt.Errorf("refresh session: %w", err)
 	}
@@ -402,7 +406,7 @@ func (s *Service) AddAddress(ctx context.Context, userID int64, f AddressFields,
 	if err := f.Validate(); err != nil {
 		return Address{}, err
 	}
-	a, err := s.Deps.Addresses.AddAddress(ctx, userID, f, makeDefault)
+	a, err := s.Deps.Addresses.AddAddress(ctx, userID, f, makeDefault, MaxAddresses)
 	if err != nil {
 		return Address{}, fmt.Errorf("add address: %w", err)
 	}

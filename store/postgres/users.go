@@ -158,11 +158,19 @@ func lockUser(ctx context.Context, tx pgx.Tx, userID int64) error {
 }
 
 // AddAddress saves a new address; it becomes the default when asked or when there is none yet.
-func (s *Users) AddAddress(ctx context.Context, userID int64, f identity.AddressFields, makeDefault bool) (identity.Address, error) {
+// The count and the insert run under the user's row lock, so concurrent adds cannot pass the limit.
+func (s *Users) AddAddress(ctx context.Context, userID int64, f identity.AddressFields, makeDefault bool, limit int) (identity.Address, error) {
 	var a identity.Address
 	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockUser(ctx, tx, userID); err != nil {
 			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM addresses WHERE user_id = $1`, userID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			return identity.ErrTooManyAddresses
 		}
 		if makeDefault {
 			if _, err := tx.Exec(ctx, `UPDATE addresses SET is_default = false WHERE user_id = $1 AND is_default`, userID); err != nil {
