@@ -933,3 +933,23 @@ func TestAddressBookIsBounded(t *testing.T) {
 		t.Fatalf("address past the limit: %+v", out.AddressAdd)
 	}
 }
+
+// Two instances share Postgres and Redis: a logout on one ends the session on the other at once,
+// requests and open websockets alike.
+func TestLogoutEndsTheSessionOnEveryInstance(t *testing.T) {
+	t.Parallel()
+	cfg := testsupport.Config(t)
+	a := testsupport.StartServer(t, cfg)
+	b := testsupport.StartServer(t, cfg)
+	onA, info := a.NewCustomer(t)
+	onB := b.Client().WithToken(info.AccessToken)
+	mustBeSignedIn(t, onB, info.Email)
+	conn, ack := wsConnect(t, b, map[string]any{"Authorization": "Bearer " + info.AccessToken})
+	if ack != "connection_ack" {
+		t.Fatalf("websocket on B: %q; want connection_ack", ack)
+	}
+
+	onA.Do(t, `mutation { logout }`, nil)
+	mustBeRefused(t, onB, "instance B right after a logout on A")
+	waitClosed(t, conn, 5*time.Second)
+}
