@@ -24,7 +24,7 @@ var catalogEpoch = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // run with a larger count extends the catalog. Products and images travel by COPY into
 // temporary tables, then one INSERT … SELECT each: ten thousand products take seconds.
 func seedCatalog(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// One seeding at a time per database; a concurrent run waits, then finds the rows there.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('seed catalog'))`); err != nil {
 			return fmt.Errorf("lock: %w", err)
@@ -73,13 +73,18 @@ func seedCatalog(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 				return fmt.Errorf("insert %s: %w", stmt.what, err)
 			}
 		}
-		// Fresh statistics, so the first queries on a just-seeded catalog get good plans rather
-		// than waiting for autovacuum to notice thousands of new rows.
-		if _, err := tx.Exec(ctx, `ANALYZE products, inventory, product_ratings, product_images, categories, sellers`); err != nil {
-			return fmt.Errorf("analyze: %w", err)
-		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// After a bulk load: fresh statistics, so the first queries get good plans, and a current
+	// visibility map, so counts can use index-only scans, without waiting for autovacuum to
+	// notice thousands of new rows. VACUUM cannot run inside the transaction.
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) products, inventory, product_ratings, product_images, categories, sellers`); err != nil {
+		return fmt.Errorf("vacuum catalog: %w", err)
+	}
+	return nil
 }
 
 func seedSellersAndCategories(ctx context.Context, tx pgx.Tx) error {
