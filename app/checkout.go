@@ -103,6 +103,9 @@ func (a *App) wireCheckout(hub sredis.PubSub, carts checkout.CartRefresher) {
 		a.sandbox = sandbox.New(postgres.NewSandboxStore(a.Pool), cc.WebhookSecret,
 			strings.TrimRight(a.cfg.PublicURL, "/")+"/webhooks/payments", cc.SandboxAsyncDelay, a.log)
 		a.workers = append(a.workers, a.sandbox.Run)
+		if a.cfg.Production() {
+			a.log.Warn("PAYMENT_GATEWAY_URL is not set: payments go to the built-in sandbox, which moves no money")
+		}
 	}
 	opts := []checkout.Option{}
 	if carts != nil {

@@ -32,6 +32,7 @@ type Problem struct {
 // Problems is a set of business failures; as an error it aborts the transaction it is returned in.
 type Problems []Problem
 
+// Error names the first problem, for logs; clients get every problem as a userError.
 func (p Problems) Error() string {
 	if len(p) == 0 {
 		return "no problems"

@@ -43,6 +43,7 @@ type statusError struct {
 	msg    string
 }
 
+// Error says what the provider answered.
 func (e *statusError) Error() string { return fmt.Sprintf("gateway answered %d: %s", e.status, e.msg) }
 
 func (c *Client) do(ctx context.Context, method, path, key string, in, out any) error {

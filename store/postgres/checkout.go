@@ -306,6 +306,7 @@ func nullInt(dst *int) any { return &nullIntScanner{dst} }
 
 type nullIntScanner struct{ dst *int }
 
+// Scan implements sql.Scanner.
 func (n *nullIntScanner) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
@@ -320,7 +321,8 @@ func (n *nullIntScanner) Scan(src any) error {
 	return nil
 }
 
-// checkoutTx implements checkout.Tx on one pgx transaction.
+// checkoutTx implements checkout.Tx on one pgx transaction; each method is documented on the
+// interface.
 type checkoutTx struct {
 	ctx context.Context
 	tx  pgx.Tx
