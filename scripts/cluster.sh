@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Starts the scale-out stack beside the local one (scripts/stack.sh): a Redis Cluster of three
+# masters and a streaming replica of the local Postgres, all on loopback under .data/.
+#
+#   scripts/cluster.sh up     start both (the local stack must be up), print their URLs as exports
+#   scripts/cluster.sh down   stop both
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+data="${STACK_DATA:-$root/.data}"
+pg_port="${STACK_PG_PORT:-55432}"
+replica_port="${STACK_REPLICA_PORT:-55433}"
+cluster_ports=(${STACK_CLUSTER_PORTS:-47001 47002 47003})
+replica_dir="$data/postgres-replica"
+cluster_dir="$data/redis-cluster"
+
+log() { printf '[cluster] %s\n' "$*" >&2; }
+
+find_pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }; done
+  dirname "$(command -v pg_ctl)"
+}
+
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$(printf '%q ' "$@")"; else "$@"; fi
+}
+
+redis_cluster_up() {
+  local p
+  for p in "${cluster_ports[@]}"; do
+    mkdir -p "$cluster_dir/$p"
+    if ! redis-cli -p "$p" ping >/dev/null 2>&1; then
+      redis-server --port "$p" --bind 127.0.0.1 --dir "$cluster_dir/$p" --daemonize yes \
+        --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 3000 \
+        --appendonly no --save "" --pidfile "$cluster_dir/$p/redis.pid" --logfile "$cluster_dir/$p/redis.log" >/dev/null
+    fi
+  done
+  for p in "${cluster_ports[@]}"; do
+    for _ in $(seq 1 50); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  if ! redis-cli -p "${cluster_ports[0]}" cluster info | grep -q 'cluster_state:ok'; then
+    local addrs=()
+    for p in "${cluster_ports[@]}"; do addrs+=("127.0.0.1:$p"); done
+    redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
+    for _ in $(seq 1 100); do
+      redis-cli -p "${cluster_ports[0]}" cluster info | grep -q 'cluster_state:ok' && break; sleep 0.1
+    done
+    log "Redis Cluster created on ports ${cluster_ports[*]}"
+  else
+    log "Redis Cluster already running on ports ${cluster_ports[*]}"
+  fi
+}
+
+pg_replica_up() {
+  local bin; bin="$(find_pg_bin)"
+  if [ ! -f "$replica_dir/PG_VERSION" ]; then
+    mkdir -p "$replica_dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$replica_dir"
+    chmod 700 "$replica_dir"
+    # -R writes standby.signal and the primary's connection info: the copy starts as a streaming replica.
+    as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica_dir" -R -X stream >/dev/null
+    log "Postgres replica cloned into $replica_dir"
+  fi
+  if as_pg "$bin/pg_ctl" -D "$replica_dir" status >/dev/null 2>&1; then
+    log "Postgres replica already running on port $replica_port"
+  else
+    as_pg "$bin/pg_ctl" -D "$replica_dir" -l "$replica_dir/server.log" -w -t 60 start \
+      -o "-p $replica_port -k /tmp -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=400" >/dev/null
+    log "Postgres replica started on port $replica_port"
+  fi
+}
+
+case "${1:-up}" in
+  up)
+    redis_cluster_up
+    pg_replica_up
+    list=""
+    for p in "${cluster_ports[@]}"; do list="${list:+$list,}redis://127.0.0.1:$p"; done
+    echo "export REDIS_CLUSTER_URL=$list"
+    echo "export DATABASE_REPLICA_URL=postgres://postgres@127.0.0.1:$replica_port/storefront?sslmode=disable"
+    ;;
+  down)
+    for p in "${cluster_ports[@]}"; do redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true; done
+    rm -rf "$cluster_dir"
+    if [ -f "$replica_dir/PG_VERSION" ]; then
+      as_pg "$(find_pg_bin)/pg_ctl" -D "$replica_dir" -m fast stop >/dev/null 2>&1 || true
+    fi
+    log "stopped"
+    ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
