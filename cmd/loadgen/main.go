@@ -45,13 +45,15 @@ type options struct {
 	users    int
 	out      string
 	label    string
+	subs     int
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL")
-	fs.StringVar(&o.mode, "mode", "mix", "mix or rate")
+	fs.StringVar(&o.mode, "mode", "mix", "mix, rate or subs")
+	fs.IntVar(&o.subs, "subs", 10000, "open subscriptions for -mode subs")
 	fs.StringVar(&o.op, "op", "product", "operation for -mode rate: "+strings.Join(opNames(), ", "))
 	fs.IntVar(&o.rate, "rate", 1000, "arrivals per second for -mode rate")
 	fs.IntVar(&o.vus, "vus", 32, "virtual users for -mode mix")
@@ -72,6 +74,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	g, err := newGenerator(ctx, o)
 	if err != nil {
 		return err
+	}
+	if o.mode == "subs" {
+		res, err := g.runSubs(ctx, o.subs, stdout)
+		if err != nil {
+			return err
+		}
+		return appendJSON(o.out, res)
 	}
 	before, err := scrapeMetrics(ctx, g.http, o.url)
 	if err != nil {
@@ -95,15 +104,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rep.addCosts(before, after)
 	rep.print(stdout)
-	if o.out != "" {
-		f, err := os.OpenFile(o.out, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		return json.NewEncoder(f).Encode(rep)
+	return appendJSON(o.out, rep)
+}
+
+// appendJSON appends v as one JSON line to the file at path, when one is named.
+func appendJSON(path string, v any) error {
+	if path == "" {
+		return nil
 	}
-	return nil
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return json.NewEncoder(f).Encode(v)
 }
 
 // generator holds what virtual users share: the HTTP client and the catalog they browse.

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// subsResult is what -mode subs measured: many open cartUpdated subscriptions on one server, the
+// memory they hold there, and how long one cart change takes to reach all of them.
+type subsResult struct {
+	Label           string    `json:"label"`
+	Subscriptions   int       `json:"subscriptions"`
+	Opened          int       `json:"opened"`
+	OpenSeconds     float64   `json:"openSeconds"`
+	HeapBytesBefore float64   `json:"serverHeapBytesBefore"`
+	HeapBytesAfter  float64   `json:"serverHeapBytesAfter"`
+	RSSBefore       float64   `json:"serverRSSBytesBefore"`
+	RSSAfter        float64   `json:"serverRSSBytesAfter"`
+	KiBPerSubHeap   float64   `json:"kibPerSubscriptionHeap"`
+	KiBPerSubRSS    float64   `json:"kibPerSubscriptionRSS"`
+	Delivered       int       `json:"delivered"`
+	DeliveryP50ms   float64   `json:"deliveryP50ms"`
+	DeliveryP99ms   float64   `json:"deliveryP99ms"`
+	DeliveryMaxms   float64   `json:"deliveryMaxMs"`
+	At              time.Time `json:"at"`
+}
+
+// runSubs opens n subscriptions to one guest cart's cartUpdated over graphql-transport-ws, then
+// changes the cart once and times the delivery to every subscriber.
+func (g *generator) runSubs(ctx context.Context, n int, w io.Writer) (*subsResult, error) {
+	var cart struct {
+		CartCreate struct{ Cart struct{ ID string } }
+	}
+	if err := g.gql(ctx, "", `mutation CartCreate { cartCreate { cart { id } } }`, nil, &cart); err != nil {
+		return nil, err
+	}
+	cartID := cart.CartCreate.Cart.ID
+	heap0, rss0, err := g.serverMemory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wsURL := "ws" + strings.TrimPrefix(g.o.url, "http") + "/graphql"
+
+	var (
+		opened    atomic.Int64
+		delivered atomic.Int64
+		changedAt atomic.Int64 // unix nanos of the cart change
+		latMu     sync.Mutex
+		latencies []time.Duration
+		conns     sync.WaitGroup
+	)
+	subCtx, closeAll := context.WithCancel(ctx)
+	defer closeAll()
+	start := time.Now()
+	sem := make(chan struct{}, 128)
+	var openWG sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		openWG.Add(1)
+		go func() {
+			defer func() { <-sem }()
+			c, err := subscribe(subCtx, wsURL, cartID)
+			openWG.Done()
+			if err != nil {
+				return
+			}
+			opened.Add(1)
+			conns.Add(1)
+			go func() {
+				defer conns.Done()
+				defer c.CloseNow()
+				first := true
+				for {
+					_, msg, err := c.Read(subCtx)
+					if err != nil {
+						return
+					}
+					var m struct{ Type string }
+					_ = json.Unmarshal(msg, &m)
+					switch m.Type {
+					case "ping":
+						_ = c.Write(subCtx, websocket.MessageText, []byte(`{"type":"pong"}`))
+					case "next":
+						if t := changedAt.Load(); t != 0 && first {
+							first = false
+							d := time.Since(time.Unix(0, t))
+							latMu.Lock()
+							latencies = append(latencies, d)
+							latMu.Unlock()
+							delivered.Add(1)
+						}
+					}
+				}
+			}()
+		}()
+	}
+	openWG.Wait()
+	openSecs := time.Since(start).Seconds()
+	fmt.Fprintf(w, "opened %d/%d subscriptions in %.1fs\n", opened.Load(), n, openSecs)
+	time.Sleep(2 * time.Second) // let the server settle before reading its memory
+	heap1, rss1, err := g.serverMemory(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	id := g.ids[0]
+	changedAt.Store(time.Now().UnixNano())
+	if err := g.gql(ctx, "", `mutation CartAdd($cart: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $cart, lines: $lines) { cart { id } } }`,
+		map[string]any{"cart": cartID, "lines": []map[string]any{{"productId": id, "quantity": 1}}}, nil); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for delivered.Load() < opened.Load() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	closeAll()
+	conns.Wait()
+
+	res := &subsResult{Label: g.o.label, Subscriptions: n, Opened: int(opened.Load()), OpenSeconds: openSecs,
+		HeapBytesBefore: heap0, HeapBytesAfter: heap1, RSSBefore: rss0, RSSAfter: rss1,
+		Delivered: int(delivered.Load()), At: time.Now().UTC()}
+	if res.Opened > 0 {
+		res.KiBPerSubHeap = (heap1 - heap0) / float64(res.Opened) / 1024
+		res.KiBPerSubRSS = (rss1 - rss0) / float64(res.Opened) / 1024
+	}
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	if len(latencies) > 0 {
+		res.DeliveryP50ms, res.DeliveryP99ms = ms(pct(latencies, 50)), ms(pct(latencies, 99))
+		res.DeliveryMaxms = ms(latencies[len(latencies)-1])
+	}
+	fmt.Fprintf(w, "delivered to %d/%d: p50 %.0f ms, p99 %.0f ms, max %.0f ms; server memory per subscription: heap %.1f KiB, RSS %.1f KiB\n",
+		res.Delivered, res.Opened, res.DeliveryP50ms, res.DeliveryP99ms, res.DeliveryMaxms, res.KiBPerSubHeap, res.KiBPerSubRSS)
+	return res, nil
+}
+
+// subscribe opens one graphql-transport-ws connection with a cartUpdated subscription.
+func subscribe(ctx context.Context, url, cartID string) (*websocket.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+		HTTPHeader:   http.Header{"Origin": []string{"http://localhost"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(1 << 20)
+	if err := c.Write(dctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":{}}`)); err != nil {
+		c.CloseNow()
+		return nil, err
+	}
+	for {
+		_, msg, err := c.Read(dctx)
+		if err != nil {
+			c.CloseNow()
+			return nil, err
+		}
+		if strings.Contains(string(msg), `"connection_ack"`) {
+			break
+		}
+	}
+	sub, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($id: ID!) { cartUpdated(cartId: $id) { id totalQuantity } }`,
+		"variables": map[string]any{"id": cartID},
+	}})
+	if err := c.Write(dctx, websocket.MessageText, sub); err != nil {
+		c.CloseNow()
+		return nil, err
+	}
+	return c, nil
+}
+
+// serverMemory reads the server's Go heap in use and its resident set size from /metrics.
+func (g *generator) serverMemory(ctx context.Context) (heap, rss float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.o.url+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp, err := g.http.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		var v float64
+		if _, e := fmt.Sscanf(line, "go_memstats_heap_inuse_bytes %g", &v); e == nil {
+			heap = v
+		}
+		if _, e := fmt.Sscanf(line, "process_resident_memory_bytes %g", &v); e == nil {
+			rss = v
+		}
+	}
+	if heap == 0 {
+		return 0, 0, fmt.Errorf("/metrics has no go_memstats_heap_inuse_bytes")
+	}
+	return heap, rss, nil
+}
