@@ -48,10 +48,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 		products := fs.Int("products", 200, "number of products in the catalog")
+		users := fs.Int("users", 0, "number of load-test accounts (bench-0001@example.com …, password "+seed.BenchPassword+")")
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
-		return seedData(ctx, cfg, seed.Options{Products: *products})
+		return seedData(ctx, cfg, seed.Options{Products: *products, Users: *users})
 	case "serve":
 		return serve(ctx, cfg, log)
 	default:

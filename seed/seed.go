@@ -14,6 +14,9 @@ import (
 type Options struct {
 	// Products is the size of the catalog; at least 200.
 	Products int
+	// Users is how many load-test accounts (bench-0001@example.com … with password
+	// BenchPassword) to create beside the demo accounts; 0 for none.
+	Users int
 }
 
 // step is one idempotent part of the demo data.
