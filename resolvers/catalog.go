@@ -270,10 +270,10 @@ func intIDs(ids []string, kind, field string) ([]int64, error) {
 	for _, id := range ids {
 		n, err := relay.ParseIntID(id, kind)
 		if errors.Is(err, apperr.ErrNotFound) {
-			return nil, apperr.Input(field, "%q is not a %s id", id, kind)
+			return nil, apperr.Input(field, "%.40q is not a %s id", id, kind)
 		}
 		if err != nil {
-			return nil, apperr.Input(field, "%q is not a valid id", id)
+			return nil, apperr.Input(field, "%.40q is not a valid id", id)
 		}
 		out = append(out, n)
 	}
