@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -19,6 +20,8 @@ type edge struct {
 	// ws tracks websockets for the per-client caps and for closing them on shutdown.
 	ws      *wsHub
 	limiter *sredis.RateLimiter
+	// limiterWarnedAt is when (unix ns) the last "limiter unavailable" warning was logged.
+	limiterWarnedAt atomic.Int64
 	// allowedOps is the registered operation list of PERSISTED_QUERIES_ONLY, nil otherwise.
 	allowedOps allowedOperations
 	gql        *handler.Server

@@ -516,6 +516,14 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	if err != nil || stored != q {
 		t.Fatalf("Redis holds %q, %v under the hash", stored, err)
 	}
+	// A document the server refuses is never stored.
+	bad := `{ categoriez { id } }`
+	if r := postParams(t, s, map[string]any{"query": bad, "extensions": apq(sha(bad))}); r.code() != "GRAPHQL_VALIDATION_FAILED" {
+		t.Fatalf("invalid document with hash: %s", r.Raw)
+	}
+	if n, _ := s.App.Redis.Exists(context.Background(), cfg.RedisPrefix+"apq:"+sha(bad)).Result(); n != 0 {
+		t.Error("an invalid document was persisted")
+	}
 	ext, _ := json.Marshal(apq(h))
 	r := send(t, http.MethodGet, s.URL+"/graphql?extensions="+url.QueryEscape(string(ext)), "", nil, nil)
 	if string(r.Data) != `{"__typename":"Query"}` {

@@ -392,3 +392,44 @@ func TestPanicBecomesInternalErrorWithRequestID(t *testing.T) {
 func rate(n int, per time.Duration) sredis.Rate {
 	return sredis.Rate{Count: n, Burst: n, Period: per}
 }
+
+// Without Redis the rate limits let requests through (a down limiter must not take the store
+// down with it) and say so in the log, once per interval rather than once per request.
+func TestRateLimitFailsOpenWithoutRedis(t *testing.T) {
+	t.Parallel()
+	cfg := testsupport.Config(t)
+	cfg.RateLimit = true
+	cfg.Rates.PerIP = rate(1, time.Minute)
+	s := startServer(t, cfg, nil)
+	_ = s.App.Redis.Close() // as if Redis were gone
+	for i := 0; i < 3; i++ {
+		if r := gql(t, s, `{ __typename }`, nil, nil); r.Status != http.StatusOK || len(r.Errors) > 0 {
+			t.Fatalf("request %d without Redis: %d %s", i+1, r.Status, r.Raw)
+		}
+	}
+	if n := strings.Count(s.Logs.String(), "rate limiter unavailable"); n != 1 {
+		t.Errorf("%d warnings about the limiter; want 1", n)
+	}
+}
+
+func TestOversizedWebsocketFrameClosesTheConnection(t *testing.T) {
+	t.Parallel()
+	cfg := testsupport.Config(t)
+	cfg.Websocket.MaxMessageBytes = 1024
+	s := startServer(t, cfg, nil)
+	ctx := timeoutCtx(t, 10*time.Second)
+	c, _, err := dialWS(ctx, s, "")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	initWS(t, ctx, c)
+	big := []byte(`{"id":"1","type":"subscribe","payload":{"query":"` + strings.Repeat(" ", 4096) + `{ __typename }"}}`)
+	_ = c.Write(ctx, websocket.MessageText, big)
+	for err == nil {
+		_, _, err = c.Read(ctx)
+	}
+	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("after a 4 KiB frame over a 1 KiB limit: %v; want close 1009", err)
+	}
+}

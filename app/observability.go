@@ -110,7 +110,8 @@ func (a *App) observe(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			metrics.HTTPRequest(route, status, d, !info.websocket)
+			upgraded := status == http.StatusSwitchingProtocols
+			metrics.HTTPRequest(route, status, d, !upgraded)
 			info.mu.Lock()
 			attrs := []slog.Attr{
 				slog.String("request_id", RequestID(r.Context())),
@@ -129,7 +130,7 @@ func (a *App) observe(next http.Handler) http.Handler {
 			}
 			info.mu.Unlock()
 			msg := "request"
-			if info.websocket {
+			if upgraded {
 				msg = "websocket closed"
 			}
 			a.log.LogAttrs(r.Context(), slog.LevelInfo, msg, attrs...)

@@ -11,7 +11,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	sredis "storefront/store/redis"
 )
 
 // CodeOperationNotAllowed refuses, in persisted-queries-only mode, a document that is not on the
@@ -100,4 +103,23 @@ func (o onlyAllowedOperations) MutateOperationParameters(_ context.Context, para
 	err := gqlerror.Errorf("this server answers registered operations only")
 	errcode.Set(err, CodeOperationNotAllowed)
 	return err
+}
+
+// readOnlyQueries lets the APQ extension read the Redis store but not write it: gqlgen's
+// extension would store every document a client sends, before parsing, so anyone could fill
+// Redis with documents the server then refuses. rememberPersistedQuery stores them instead.
+type readOnlyQueries struct{ *sredis.PersistedQueries }
+
+// Add implements graphql.Cache and stores nothing.
+func (readOnlyQueries) Add(context.Context, string, string) {}
+
+// rememberPersistedQuery stores a document sent with its hash once its operation has passed
+// validation and every limit, so only documents the server answers are ever persisted.
+func rememberPersistedQuery(store *sredis.PersistedQueries) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if st := extension.GetApqStats(ctx); st != nil && st.SentQuery {
+			store.Add(ctx, st.Hash, graphql.GetOperationContext(ctx).RawQuery)
+		}
+		return next(ctx)
+	}
 }

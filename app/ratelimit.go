@@ -58,8 +58,12 @@ func (a *App) allow(ctx context.Context, rule, key string, rate sredis.Rate, n i
 	}
 	ok, retry, err := a.limiter.Allow(ctx, key, rate, n)
 	if err != nil {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "rate limiter unavailable; request let through",
-			slog.String("rule", rule), slog.String("err", err.Error()), slog.String("request_id", RequestID(ctx)))
+		// One warning per interval: with Redis down every request fails here.
+		now, last := time.Now().UnixNano(), a.limiterWarnedAt.Load()
+		if now-last > int64(limiterWarnEvery) && a.limiterWarnedAt.CompareAndSwap(last, now) {
+			a.log.LogAttrs(ctx, slog.LevelWarn, "rate limiter unavailable; requests let through",
+				slog.String("rule", rule), slog.String("err", err.Error()), slog.String("request_id", RequestID(ctx)))
+		}
 		return true, 0
 	}
 	if !ok {
@@ -67,6 +71,9 @@ func (a *App) allow(ctx context.Context, rule, key string, rate sredis.Rate, n i
 	}
 	return ok, retry
 }
+
+// limiterWarnEvery spaces the warnings of an unavailable limiter.
+const limiterWarnEvery = 10 * time.Second
 
 // fieldRule is a stricter budget for the root fields that guess secrets or cost money.
 type fieldRule struct {

@@ -82,7 +82,9 @@ func (a *App) graphqlHandler() http.Handler {
 // PERSISTED_QUERIES_ONLY, from the registered list alone.
 func (a *App) usePersistedQueries(srv *handler.Server) {
 	if a.allowedOps == nil {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: sredis.NewPersistedQueries(a.Redis, persistedQueryTTL)})
+		store := sredis.NewPersistedQueries(a.Redis, persistedQueryTTL)
+		srv.Use(extension.AutomaticPersistedQuery{Cache: readOnlyQueries{store}})
+		srv.AroundOperations(rememberPersistedQuery(store))
 		return
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: a.allowedOps})

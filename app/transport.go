@@ -78,13 +78,15 @@ func (a *App) originAllowed(r *http.Request, origin string) bool {
 // allowed: the API authenticates with bearer tokens, never cookies.
 func (a *App) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answers differ by Origin even when none was sent: a cache (say a CDN in front of
+		// persisted GET queries) must not hand an answer without CORS headers to a page.
+		h := w.Header()
+		h.Add("Vary", "Origin")
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := w.Header()
-		h.Add("Vary", "Origin")
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if !a.originAllowed(r, origin) {
 			if preflight {
