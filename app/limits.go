@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -164,11 +163,6 @@ func (l operationLimits) MutateOperationContext(ctx context.Context, opCtx *grap
 	return err
 }
 
-// complexityLimit is gqlgen's limit with the connection costs of setComplexity.
-func complexityLimit(limit int) *extension.ComplexityLimit {
-	return extension.FixedComplexityLimit(limit)
-}
-
 // reportCost adds the computed cost of each answered operation to the response, as
 // extensions.cost, so client developers see what their queries spend of the limit.
 func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -183,6 +177,3 @@ func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 func rejectedForSize(e *gqlerror.Error) bool {
 	return e.Extensions["code"] == errcode.ParseFailed && strings.HasPrefix(e.Message, "exceeded token limit")
 }
-
-// itoa is strconv.Itoa for int64.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -36,7 +37,7 @@ func (a *App) limitByIP(next http.Handler) http.Handler {
 		ip := clientIPFrom(r.Context())
 		ok, retry := a.allow(r.Context(), "ip", "ip:"+ip, a.cfg.Rates.PerIP, 1)
 		if !ok {
-			w.Header().Set("Retry-After", itoa(int64(retrySeconds(retry))))
+			w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(retry)))
 			writeRateLimited(w, retry)
 			return
 		}
@@ -113,7 +114,7 @@ func (l operationRateLimit) MutateOperationContext(ctx context.Context, opCtx *g
 	p, signedIn := identity.PrincipalFrom(ctx)
 	owner := "ip:" + ip
 	if signedIn {
-		owner = "user:" + itoa(p.UserID)
+		owner = "user:" + strconv.FormatInt(p.UserID, 10)
 	}
 	type check struct {
 		rule, key string
