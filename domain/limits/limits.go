@@ -63,7 +63,9 @@ func (c *PurchaseCap) Max() int {
 // *QuantityLimitError (errors.Is ErrQuantityLimit) and records nothing when that would pass the
 // cap. Call it before reserving stock; when the purchase does not go through after all (the
 // order transaction fails, the order is cancelled or expires unpaid), call Release with the same
-// arguments and the same day's time so the customer may try again.
+// arguments and the same day's time so the customer may try again. Any other error means the
+// counter could not be reached; letting the order through then (and logging) keeps a Redis
+// outage from stopping sales, as the rate limits do.
 func (c *PurchaseCap) CheckAndConsume(ctx context.Context, userID, productID int64, qty int) error {
 	if c.Max() == 0 || qty <= 0 {
 		return nil
@@ -79,6 +81,26 @@ func (c *PurchaseCap) CheckAndConsume(ctx context.Context, userID, productID int
 			remaining = 0
 		}
 		return &QuantityLimitError{ProductID: productID, Max: c.max, Remaining: remaining}
+	}
+	return nil
+}
+
+// CheckAndConsumeAll is CheckAndConsume for every product of an order (product id → units),
+// all or nothing: when one product is over its cap, the units already recorded for the others
+// are given back and that product's *QuantityLimitError is returned.
+func (c *PurchaseCap) CheckAndConsumeAll(ctx context.Context, userID int64, units map[int64]int) error {
+	at := c.now()
+	done := make(map[int64]int, len(units))
+	for productID, qty := range units {
+		if err := c.CheckAndConsume(ctx, userID, productID, qty); err != nil {
+			for p, q := range done {
+				if rerr := c.Release(ctx, userID, p, q, at); rerr != nil {
+					return errors.Join(err, rerr)
+				}
+			}
+			return err
+		}
+		done[productID] = qty
 	}
 	return nil
 }

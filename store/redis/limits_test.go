@@ -89,3 +89,22 @@ func TestPurchaseCapOff(t *testing.T) {
 		t.Fatalf("pc 0: %v, max %d; want no cap", err, pc.Max())
 	}
 }
+
+// An order over the cap for one product records nothing for the others.
+func TestPurchaseCapAllOrNothing(t *testing.T) {
+	t.Parallel()
+	pc := limits.NewPurchaseCap(sredis.NewPurchaseCounter(openRedis(t)), 5)
+	ctx := context.Background()
+	if err := pc.CheckAndConsumeAll(ctx, 1, map[int64]int{10: 2, 11: 5}); err != nil {
+		t.Fatalf("first order: %v", err)
+	}
+	var qle *limits.QuantityLimitError
+	err := pc.CheckAndConsumeAll(ctx, 1, map[int64]int{10: 3, 11: 1, 12: 4})
+	if !errors.As(err, &qle) || qle.ProductID != 11 {
+		t.Fatalf("second order: %v; want product 11 over its cap", err)
+	}
+	// Products 10 and 12 were given back: 3 more of 10 and 5 of 12 still fit.
+	if err := pc.CheckAndConsumeAll(ctx, 1, map[int64]int{10: 3, 12: 5}); err != nil {
+		t.Fatalf("after the refused order: %v", err)
+	}
+}
