@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -184,20 +185,28 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 
 	var err error
+	var stopBy time.Time
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
 		a.shuttingDown.Store(true)
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		stopBy = time.Now().Add(a.cfg.ShutdownTimeout)
+		shutdownCtx, cancel := context.WithDeadline(context.Background(), stopBy)
 		a.drain(shutdownCtx)
 		// Shutdown closes the listeners, waits for in-flight requests, and (RegisterOnShutdown)
 		// closes the websockets, which it does not track; then we wait for those too.
-		err = errors.Join(srv.Shutdown(shutdownCtx), a.ws.wait(shutdownCtx))
+		err = errors.Join(srv.Shutdown(shutdownCtx), waitFor(shutdownCtx, &a.ws.wg, "websockets"))
 		cancel()
 	}
+	if stopBy.IsZero() {
+		stopBy = time.Now().Add(a.cfg.ShutdownTimeout)
+	}
+	// Workers get what is left of the same budget: a stop must end within ShutdownTimeout.
 	stopWorkers()
-	wg.Wait()
+	workersCtx, cancel := context.WithDeadline(context.Background(), stopBy)
+	err = errors.Join(err, waitFor(workersCtx, &wg, "workers"))
+	cancel()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,5 +79,20 @@ func (a *App) drain(ctx context.Context) {
 	select {
 	case <-t.C:
 	case <-ctx.Done():
+	}
+}
+
+// waitFor waits for wg until ctx ends, naming what is still running when it gives up.
+func waitFor(ctx context.Context, wg *sync.WaitGroup, what string) error {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s still running: %w", what, ctx.Err())
 	}
 }

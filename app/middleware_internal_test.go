@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A panic outside gqlgen (which recovers its own) still answers 500 INTERNAL_SERVER_ERROR with
@@ -48,4 +51,35 @@ func TestRecoverPanicsAnswersInternalError(t *testing.T) {
 		}
 	}()
 	abort.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil).WithContext(context.Background()))
+}
+
+// A worker that ignores its stop signal cannot hold a stop past ShutdownTimeout: Serve returns
+// on time and names what is still running.
+func TestServeStopsWithinTheShutdownTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	a := &App{
+		cfg:     Config{ShutdownTimeout: 300 * time.Millisecond},
+		log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		router:  http.NotFoundHandler(),
+		workers: []func(context.Context){func(context.Context) { <-release }},
+	}
+	a.ws = newWSHub(WebsocketLimits{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "workers still running") {
+			t.Fatalf("Serve = %v; want the stuck worker named", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve waited for a stuck worker past the shutdown timeout")
+	}
 }

@@ -323,21 +323,6 @@ func goAway(conn transport.WebsocketConn, cancel context.CancelFunc) {
 	cancel()
 }
 
-// wait returns when every websocket handler has returned, or ctx ends.
-func (h *wsHub) wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		h.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("websockets still open: %w", ctx.Err())
-	}
-}
-
 // trackedWebsockets is gqlgen's coder/websocket implementation that reports each accepted
 // connection to the hub. Origins were checked by gate; coder/websocket checks them again with
 // the same list.
