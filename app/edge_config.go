@@ -32,6 +32,9 @@ type EdgeConfig struct {
 	// PurchaseCapPerDay is the most units of one product a customer may buy per day
 	// (PURCHASE_CAP_PER_DAY); 0 turns the cap off.
 	PurchaseCapPerDay int
+	// MetricsToken, when set (METRICS_TOKEN), must come as "Authorization: Bearer <token>" to
+	// read /metrics, for deployments where the metrics port is reachable from outside.
+	MetricsToken string
 	// DrainDelay is how long a stopping instance keeps serving with /readyz at 503, so load
 	// balancers take it out of rotation before it refuses connections (SHUTDOWN_DRAIN_DELAY,
 	// e.g. 5s; 0 in development). It counts against the shutdown timeout.
@@ -191,6 +194,7 @@ func loadEdge(get func(name, def string) string, production bool) (EdgeConfig, [
 			problems = append(problems, fmt.Sprintf("cannot read %s: %v", f, err))
 		}
 	}
+	e.MetricsToken = get("METRICS_TOKEN", "")
 	if v := get("SHUTDOWN_DRAIN_DELAY", ""); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > 20*time.Second {

@@ -576,3 +576,20 @@ func TestPersistedQueriesOnly(t *testing.T) {
 		t.Errorf("bad manifest: %v; want a refusal at start", err)
 	}
 }
+
+func TestMetricsTokenGuardsMetrics(t *testing.T) {
+	t.Parallel()
+	cfg := testsupport.Config(t)
+	cfg.MetricsToken = "scrape-secret"
+	s := startServer(t, cfg, nil)
+	if r := send(t, http.MethodGet, s.URL+"/metrics", "", nil, nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("/metrics without the token: %d; want 401", r.Status)
+	}
+	if r := send(t, http.MethodGet, s.URL+"/metrics", "", nil, http.Header{"Authorization": {"Bearer wrong"}}); r.Status != http.StatusUnauthorized {
+		t.Errorf("/metrics with a wrong token: %d; want 401", r.Status)
+	}
+	r := send(t, http.MethodGet, s.URL+"/metrics", "", nil, http.Header{"Authorization": {"Bearer scrape-secret"}})
+	if r.Status != http.StatusOK || !strings.Contains(r.Raw, "db_pool_total_connections") {
+		t.Errorf("/metrics with the token: %d", r.Status)
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net"
@@ -301,7 +302,19 @@ func (a *App) metricsHandler() http.Handler {
 	reg.MustRegister(metrics.Collectors()...)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(poolCollector{a})
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if a.cfg.MetricsToken == "" {
+		return h
+	}
+	want := []byte("Bearer " + a.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // poolCollector reads the connection pools at scrape time.
