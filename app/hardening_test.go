@@ -433,3 +433,32 @@ func TestOversizedWebsocketFrameClosesTheConnection(t *testing.T) {
 		t.Fatalf("after a 4 KiB frame over a 1 KiB limit: %v; want close 1009", err)
 	}
 }
+
+// A signed-in user spends a budget of the account, wherever the requests come from, and the
+// checkout and payment mutations a stricter one.
+func TestSignedInUsersHaveTheirOwnBudget(t *testing.T) {
+	t.Parallel()
+	cfg := testsupport.Config(t)
+	cfg.RateLimit = true
+	cfg.Rates.PerUser = rate(3, time.Minute)
+	cfg.Rates.Payment = rate(1, time.Minute)
+	s := startServer(t, cfg, nil)
+	_, user := (&testsupport.Server{App: s.App, URL: s.URL}).NewCustomer(t)
+	auth := http.Header{"Authorization": {"Bearer " + user.AccessToken}}
+	pay := `mutation { a: payOrder(input: {orderId: "x", paymentToken: "tok_visa", idempotencyKey: "k1"}) { userErrors { code } }
+  b: payOrder(input: {orderId: "x", paymentToken: "tok_visa", idempotencyKey: "k2"}) { userErrors { code } } }`
+	if r := gql(t, s, pay, nil, auth); r.code() != "RATE_LIMITED" {
+		t.Errorf("two payments over a budget of one: %s; want RATE_LIMITED", r.Raw)
+	}
+	for i := 0; i < 2; i++ { // the refused operation already spent one of three
+		if r := gql(t, s, `{ me { id } }`, nil, auth); r.code() != "" {
+			t.Fatalf("request %d within the user's budget: %s", i+1, r.Raw)
+		}
+	}
+	if r := gql(t, s, `{ me { id } }`, nil, auth); r.code() != "RATE_LIMITED" || r.Status != http.StatusTooManyRequests {
+		t.Errorf("request over the user's budget: %d %s; want 429 RATE_LIMITED", r.Status, r.Raw)
+	}
+	if r := gql(t, s, `{ __typename }`, nil, nil); r.code() != "" {
+		t.Errorf("a guest on the same address: %s; want answered", r.Raw)
+	}
+}

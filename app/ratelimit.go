@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -78,17 +77,17 @@ const limiterWarnEvery = 10 * time.Second
 
 // fieldRule is a stricter budget for the root fields that guess secrets or cost money.
 type fieldRule struct {
-	rule   string
-	rate   func(RateLimits) sredis.Rate
-	perIP  bool // keyed by client address even when signed in (nobody is signed in yet)
-	fields []string
+	rule  string
+	field string
+	rate  func(RateLimits) sredis.Rate
+	perIP bool // keyed by client address even when signed in (nobody is signed in yet)
 }
 
 var fieldRules = []fieldRule{
-	{rule: "login", rate: func(r RateLimits) sredis.Rate { return r.Login }, perIP: true, fields: []string{"login"}},
-	{rule: "register", rate: func(r RateLimits) sredis.Rate { return r.Register }, perIP: true, fields: []string{"register"}},
-	{rule: "checkout", rate: func(r RateLimits) sredis.Rate { return r.Checkout }, fields: []string{"checkout"}},
-	{rule: "payment", rate: func(r RateLimits) sredis.Rate { return r.Payment }, fields: []string{"payOrder"}},
+	{rule: "login", field: "login", rate: func(r RateLimits) sredis.Rate { return r.Login }, perIP: true},
+	{rule: "register", field: "register", rate: func(r RateLimits) sredis.Rate { return r.Register }, perIP: true},
+	{rule: "checkout", field: "checkout", rate: func(r RateLimits) sredis.Rate { return r.Checkout }},
+	{rule: "payment", field: "payOrder", rate: func(r RateLimits) sredis.Rate { return r.Payment }},
 }
 
 // operationRateLimit spends tokens per operation (websocket subscriptions included): one of the
@@ -131,7 +130,7 @@ func (l operationRateLimit) MutateOperationContext(ctx context.Context, opCtx *g
 	for _, fr := range fieldRules {
 		n := 0
 		for _, f := range s.RootFields {
-			if slices.Contains(fr.fields, f) {
+			if f == fr.field {
 				n++
 			}
 		}
