@@ -111,6 +111,9 @@ func (a *App) wireCheckout(hub sredis.PubSub, carts checkout.CartRefresher) {
 	if carts != nil {
 		opts = append(opts, checkout.WithCartRefresher(carts))
 	}
+	if a.PurchaseCap != nil {
+		opts = append(opts, checkout.WithPurchaseLimiter(a.PurchaseCap))
+	}
 	svc := checkout.New(postgres.NewCheckoutStore(a.Pool), postgres.NewOutbox(a.Pool),
 		httpgateway.New(gatewayURL, cc.WebhookSecret), sredis.NewOrderFeed(hub),
 		checkout.Settings{

@@ -328,3 +328,40 @@ func TestDiscountUsageLimits(t *testing.T) {
 		t.Errorf("another customer's first use: %+v", r.UserErrors)
 	}
 }
+
+// TestCheckoutCountsAgainstTheDailyPurchaseCap: a customer may buy at most PurchaseCapPerDay
+// units of one product a day across orders; a checkout that fails gives its units back.
+func TestCheckoutCountsAgainstTheDailyPurchaseCap(t *testing.T) {
+	t.Parallel()
+	s := newShop(t, func(c *app.Config) { c.PurchaseCapPerDay = 5 })
+	drop := s.product("Limited Drop", 500, 100)
+	scarce := s.product("Scarce", 100, 1)
+	c, user := s.customer()
+
+	// A failed checkout (another line out of stock) must not use up today's allowance.
+	failed := checkout(t, c, s.cart(user.Key, [2]int64{drop, 4}, [2]int64{scarce, 2}), "k0", nil)
+	if failed.Order != nil || len(failed.UserErrors) != 1 || failed.UserErrors[0].Code != "OUT_OF_STOCK" {
+		t.Fatalf("checkout with a scarce line: %s %+v", dump(failed.Order), failed.UserErrors)
+	}
+	if _, err := s.pool.Exec(context.Background(), `UPDATE carts SET status = 'MERGED' WHERE user_id = $1 AND status = 'ACTIVE'`, user.Key); err != nil {
+		t.Fatal(err)
+	}
+	if res := checkout(t, c, s.cart(user.Key, [2]int64{drop, 4}), "k1", nil); res.Order == nil {
+		t.Fatalf("first order of 4: %+v", res.UserErrors)
+	}
+	second := s.cart(user.Key, [2]int64{drop, 2})
+	res := checkout(t, c, second, "k2", nil)
+	if res.Order != nil || len(res.UserErrors) != 1 || res.UserErrors[0].Code != "QUANTITY_LIMIT" {
+		t.Fatalf("second order over the cap: %s %+v", dump(res.Order), res.UserErrors)
+	}
+	if on, reserved, _ := s.stock(drop); on != 100 || reserved != 4 {
+		t.Errorf("stock = %d/%d; want 100 on hand, 4 reserved", on, reserved)
+	}
+	if _, err := s.pool.Exec(context.Background(), `UPDATE cart_lines SET quantity = 1 WHERE cart_id IN
+		(SELECT id FROM carts WHERE user_id = $1 AND status = 'ACTIVE')`, user.Key); err != nil {
+		t.Fatal(err)
+	}
+	if res := checkout(t, c, second, "k3", nil); res.Order == nil {
+		t.Fatalf("the fifth unit is still allowed: %+v", res.UserErrors)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"storefront/domain/apperr"
+	"storefront/domain/limits"
 	"storefront/domain/money"
 	"storefront/domain/order"
 	"storefront/domain/pricing"
@@ -112,6 +114,10 @@ func (s *Service) Checkout(ctx context.Context, userID int64, in Input) (Result,
 	}
 	k := Key{UserID: userID, Scope: scopeCheckout, Key: in.IdempotencyKey}
 	hash := in.hash()
+	// Units counted against the purchase cap by an attempt that then did not place the order go
+	// back, so a failed checkout costs the customer nothing of today's allowance.
+	var hold capHold
+	defer func() { s.releaseCap(ctx, userID, &hold) }()
 	for attempt := 0; attempt < 5; attempt++ {
 		rec, err := s.store.ClaimKey(ctx, k, hash)
 		if err != nil {
@@ -138,7 +144,9 @@ func (s *Service) Checkout(ctx context.Context, userID int64, in Input) (Result,
 				existing = rec.ResultID
 				return nil
 			}
-			placed, err = s.placeOrder(tx, userID, in)
+			// A transaction retried after a serialization failure counts its units afresh.
+			s.releaseCap(ctx, userID, &hold)
+			placed, err = s.placeOrder(ctx, tx, userID, in, &hold)
 			if err != nil {
 				return err
 			}
@@ -161,6 +169,7 @@ func (s *Service) Checkout(ctx context.Context, userID int64, in Input) (Result,
 		case existing != 0:
 			return s.orderResult(ctx, existing)
 		}
+		hold = capHold{} // the order exists: its units stay counted
 		s.kickOutbox()
 		if s.carts != nil {
 			if err := s.carts.Changed(ctx, in.CartID); err != nil {
@@ -184,9 +193,58 @@ func (s *Service) orderResult(ctx context.Context, orderID int64) (Result, error
 	return Result{Order: o}, nil
 }
 
+// capHold is what one checkout counted against the purchase cap.
+type capHold struct {
+	units map[int64]int
+	at    time.Time
+}
+
+// releaseCap gives back the units of hold, if any, and empties it.
+func (s *Service) releaseCap(ctx context.Context, userID int64, hold *capHold) {
+	for productID, qty := range hold.units {
+		if err := s.caps.Release(ctx, userID, productID, qty, hold.at); err != nil {
+			s.log.Warn("release purchase cap", "user", userID, "product", productID, "err", err)
+		}
+	}
+	*hold = capHold{}
+}
+
+// countAgainstCap records the order's units against the customer's daily caps. Over a cap it
+// answers QUANTITY_LIMIT naming the line; when the counter cannot be reached the order goes
+// through (logged), as rate limits do, so a Redis outage does not stop sales. Units of an order
+// that is later cancelled or expires stay counted: holding stock with unpaid orders is exactly
+// what a scalper would otherwise repeat.
+func (s *Service) countAgainstCap(ctx context.Context, userID int64, lines []CartLine, now time.Time, hold *capHold) error {
+	if s.caps == nil {
+		return nil
+	}
+	units := make(map[int64]int, len(lines))
+	for _, l := range lines {
+		units[l.ProductID] += l.Quantity
+	}
+	err := s.caps.CheckAndConsumeAll(ctx, userID, units)
+	var over *limits.QuantityLimitError
+	switch {
+	case errors.As(err, &over):
+		ps := Problems{}
+		for _, l := range lines {
+			if l.ProductID == over.ProductID {
+				ps = append(ps, Problem{Code: CodeQuantityLimit, CartLineID: l.ID, Available: over.Remaining,
+					Field: []string{"lines"}, Message: fmt.Sprintf("%q: %s", l.ProductName, over.Error())})
+			}
+		}
+		return ps
+	case err != nil:
+		s.log.Warn("purchase cap unavailable; order let through", "user", userID, "err", err)
+	default:
+		*hold = capHold{units: units, at: now}
+	}
+	return nil
+}
+
 // placeOrder does the checkout inside tx: it locks the cart, reprices it, reserves every line's
 // stock and writes the order. Business failures come back as Problems, which roll tx back.
-func (s *Service) placeOrder(tx Tx, userID int64, in Input) (*order.Order, error) {
+func (s *Service) placeOrder(ctx context.Context, tx Tx, userID int64, in Input, hold *capHold) (*order.Order, error) {
 	now := s.now()
 	cart, err := tx.LockCart(in.CartID)
 	if errors.Is(err, apperr.ErrNotFound) || (err == nil && (cart.UserID != userID || !cart.Active)) {
@@ -251,6 +309,10 @@ func (s *Service) placeOrder(tx Tx, userID int64, in Input) (*order.Order, error
 	}
 	if err != nil {
 		return nil, fmt.Errorf("price order: %w", err)
+	}
+
+	if err := s.countAgainstCap(ctx, userID, lines, now, hold); err != nil {
+		return nil, err
 	}
 
 	// Lines come in product-id order, so every checkout takes inventory row locks in the same

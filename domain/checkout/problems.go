@@ -15,6 +15,7 @@ const (
 	CodeIdempotencyReuse Code = "IDEMPOTENCY_KEY_REUSED"
 	CodeInvalidState     Code = "INVALID_STATE"
 	CodeInvalidInput     Code = "INVALID_INPUT"
+	CodeQuantityLimit    Code = "QUANTITY_LIMIT"
 )
 
 // Problem is one expected business failure.

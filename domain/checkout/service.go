@@ -68,6 +68,7 @@ type Service struct {
 	gateway  payment.Gateway
 	feed     StatusFeed
 	carts    CartRefresher
+	caps     PurchaseLimiter
 	settings Settings
 	log      *slog.Logger
 	now      func() time.Time
@@ -83,6 +84,19 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // WithCartRefresher tells the cart service about carts checkout closed.
 func WithCartRefresher(c CartRefresher) Option { return func(s *Service) { s.carts = c } }
+
+// PurchaseLimiter caps the units of one product a customer buys per day (domain/limits), so a
+// scalper cannot empty a limited drop across many orders.
+type PurchaseLimiter interface {
+	// CheckAndConsumeAll counts units (product id → quantity) against today's caps, all or
+	// nothing; over a cap it returns an error matching limits.ErrQuantityLimit.
+	CheckAndConsumeAll(ctx context.Context, userID int64, units map[int64]int) error
+	// Release gives back units counted on the day at.
+	Release(ctx context.Context, userID, productID int64, qty int, at time.Time) error
+}
+
+// WithPurchaseLimiter makes checkout count every order against the per-customer daily caps.
+func WithPurchaseLimiter(l PurchaseLimiter) Option { return func(s *Service) { s.caps = l } }
 
 // New builds the service.
 func New(store Store, outbox Outbox, gw payment.Gateway, feed StatusFeed, settings Settings, log *slog.Logger, opts ...Option) *Service {
