@@ -74,7 +74,9 @@ func TestSIGTERMDrainsRequestsAndClosesSubscriptions(t *testing.T) {
 	}
 
 	client := &testsupport.Client{URL: base + "/graphql"}
-	var created struct{ CartCreate struct{ Cart struct{ ID string } } }
+	var created struct {
+		CartCreate struct{ Cart struct{ ID string } }
+	}
 	client.Do(t, `mutation { cartCreate { cart { id } } }`, nil).Decode(t, &created)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
