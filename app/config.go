@@ -20,7 +20,10 @@ type Config struct {
 	// Env is "development" or "production".
 	Env         string
 	DatabaseURL string
-	RedisURL    string
+	// DatabaseReplicaURL (DATABASE_REPLICA_URL) is an optional read replica of DatabaseURL that
+	// serves catalog reads; empty means the primary serves them.
+	DatabaseReplicaURL string
+	RedisURL           string
 	// RedisPrefix is prepended to every Redis key and channel; tests give each test its own.
 	RedisPrefix string
 	Port        int
@@ -94,7 +97,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		RedisPrefix:     get("REDIS_PREFIX", "sf:"),
 		ShutdownTimeout: 25 * time.Second,
 	}
+	cfg.DatabaseReplicaURL = get("DATABASE_REPLICA_URL", "")
 	var problems []string
+	if strings.ContainsAny(cfg.RedisPrefix, "{}") {
+		// A hash tag in the prefix would put every key in one Redis Cluster slot, on one node.
+		problems = append(problems, "REDIS_PREFIX must not contain { or }")
+	}
 	if cfg.Env != "development" && cfg.Env != "production" {
 		problems = append(problems, fmt.Sprintf("APP_ENV must be development or production, not %q", cfg.Env))
 	}

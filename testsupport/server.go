@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +19,14 @@ import (
 type Server struct {
 	App *app.App
 	URL string
+	// stop ends the instance once; later calls return the first answer.
+	stop func() error
 }
+
+// Stop shuts the instance down gracefully, as SIGTERM would (readiness turns 503, in-flight
+// requests finish, websockets close), waits for it and releases its connections. A test calls it
+// to take an instance away while others go on; otherwise the instance stops when the test ends.
+func (s *Server) Stop() error { return s.stop() }
 
 // Config returns a development configuration on a fresh database and Redis prefix, with rate
 // limits off. Tests adjust it before StartServer.
@@ -56,14 +64,19 @@ func StartServer(t testing.TB, cfg app.Config) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	srv := &Server{App: a, URL: "http://" + ln.Addr().String()}
+	srv.stop = sync.OnceValue(func() error {
 		cancel()
-		if err := <-done; err != nil {
+		err := <-done
+		a.Close()
+		return err
+	})
+	t.Cleanup(func() {
+		if err := srv.stop(); err != nil {
 			t.Errorf("server stopped with: %v", err)
 		}
-		a.Close()
 	})
-	return &Server{App: a, URL: "http://" + ln.Addr().String()}
+	return srv
 }
 
 type testWriter struct{ t testing.TB }

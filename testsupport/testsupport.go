@@ -22,6 +22,7 @@ import (
 
 	"storefront/migrations"
 	"storefront/store/postgres"
+	sredis "storefront/store/redis"
 )
 
 // DatabaseURL returns the admin URL of the test Postgres, failing the test when none is set.
@@ -175,29 +176,58 @@ func withDatabase(rawURL, name string) string {
 	return u.String()
 }
 
-// NewRedisPrefix returns a key prefix no other test uses; its keys are deleted when the test ends.
+// NewRedisPrefix returns a key prefix no other test uses on REDIS_URL; its keys are deleted when
+// the test ends.
 func NewRedisPrefix(t testing.TB) string {
 	t.Helper()
+	return NewRedisPrefixOn(t, RedisURL(t))
+}
+
+// NewRedisPrefixOn returns a key prefix no other test uses on the Redis at redisURL, which may
+// name a Redis Cluster (see store/redis.Open); its keys are deleted when the test ends.
+func NewRedisPrefixOn(t testing.TB, redisURL string) string {
+	t.Helper()
 	prefix := "t" + randomHex(6) + ":"
-	opts, err := goredis.ParseURL(RedisURL(t))
-	if err != nil {
-		t.Fatalf("parse REDIS_URL: %v", err)
-	}
 	t.Cleanup(func() {
-		c := goredis.NewClient(opts)
-		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
+		c, err := sredis.Open(ctx, redisURL, "")
+		if err != nil {
+			t.Logf("delete the test's Redis keys: %v", err)
+			return
 		}
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
+		defer c.Close()
+		// A cluster's keys are spread over its masters, and SCAN sees one node's keys only.
+		if cluster, ok := c.UniversalClient.(*goredis.ClusterClient); ok {
+			err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
+				return deleteKeys(ctx, node, prefix)
+			})
+		} else {
+			err = deleteKeys(ctx, c.UniversalClient, prefix)
+		}
+		if err != nil {
+			t.Logf("delete the test's Redis keys: %v", err)
 		}
 	})
 	return prefix
+}
+
+// deleteKeys deletes the keys under prefix on one Redis server, one DEL per key: a cluster node
+// refuses a DEL of keys from several slots.
+func deleteKeys(ctx context.Context, c goredis.UniversalClient, prefix string) error {
+	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	pipe := c.Pipeline()
+	for iter.Next(ctx) {
+		pipe.Del(ctx, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	if pipe.Len() == 0 {
+		return nil
+	}
+	_, err := pipe.Exec(ctx)
+	return err
 }
 
 func randomHex(n int) string {

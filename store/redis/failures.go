@@ -86,13 +86,19 @@ func (f *FailureCounter) Forgive(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// Reset forgets the keys.
+// Reset forgets the keys. They are deleted one by one in a pipeline, not by one DEL of them
+// all: in Redis Cluster the keys sit in different slots, and a multi-key DEL across slots fails.
 func (f *FailureCounter) Reset(ctx context.Context, keys ...string) error {
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = f.rdb.Key(k)
+	if len(keys) == 0 {
+		return nil
 	}
-	if err := f.rdb.Del(ctx, full...).Err(); err != nil {
+	_, err := f.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, f.rdb.Key(k))
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("reset failure counters: %w", err)
 	}
 	return nil
