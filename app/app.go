@@ -26,10 +26,12 @@ import (
 
 // App is one server instance: its connections, services, HTTP handler and workers.
 type App struct {
-	cfg   Config
-	log   *slog.Logger
-	Pool  *pgxpool.Pool
-	Redis *sredis.Client
+	cfg  Config
+	log  *slog.Logger
+	Pool *pgxpool.Pool
+	// Replica is the pool of the read replica (DATABASE_REPLICA_URL), nil without one.
+	Replica *pgxpool.Pool
+	Redis   *sredis.Client
 	// Hub is this instance's one Redis pub/sub connection, shared by every subscription.
 	Hub *sredis.Hub
 	// Carts is the cart service; other areas call Changed after changing a cart themselves.
@@ -62,12 +64,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	rdb, err := sredis.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
-	if err != nil {
-		pool.Close()
+	a := &App{cfg: cfg, log: log, Pool: pool}
+	if cfg.DatabaseReplicaURL != "" {
+		if a.Replica, err = postgres.Open(ctx, cfg.DatabaseReplicaURL); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("read replica (DATABASE_REPLICA_URL): %w", err)
+		}
+	}
+	if a.Redis, err = sredis.Open(ctx, cfg.RedisURL, cfg.RedisPrefix); err != nil {
+		a.Close()
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, Pool: pool, Redis: rdb}
 	if err := a.initEdge(); err != nil {
 		a.Close()
 		return nil, err
@@ -87,9 +94,26 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	a.Hub = sredis.NewHub(a.Redis, a.log)
 	a.wireCarts()
-	a.deps.Catalog = catalog.NewService(postgres.NewCatalogStore(a.Pool))
+	a.deps.Catalog = catalog.NewService(postgres.NewCatalogStore(a.catalogPool()))
 	a.wireCheckout(a.Hub, a.Carts)
 	return nil
+}
+
+// catalogPool is where catalog browsing reads: the replica when there is one, else the primary.
+//
+// Only the catalog service (listings, search, product pages, categories, and the loaders behind
+// product fields: category, seller, images, inventory, rating) reads there. Whatever must be
+// current reads the primary through its own store: cart prices when a cart changes, checkout's
+// repricing and stock reservation, and everything inside a transaction. So a replica that lags
+// only makes browsing lag: after an admin's inventorySet, or a price change, product pages and
+// product fields (inventorySet's own payload.product too) may show the old value for the
+// replication delay, typically milliseconds. The payload's inventory and every cart total and
+// order are computed on the primary and are never stale.
+func (a *App) catalogPool() *pgxpool.Pool {
+	if a.Replica != nil {
+		return a.Replica
+	}
+	return a.Pool
 }
 
 // wireIdentity builds accounts and sessions: Postgres for the truth, Redis in front for session
@@ -154,6 +178,9 @@ func (a *App) Close() {
 	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
+	}
+	if a.Replica != nil {
+		a.Replica.Close()
 	}
 	if a.Pool != nil {
 		a.Pool.Close()

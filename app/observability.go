@@ -321,24 +321,29 @@ func (a *App) metricsHandler() http.Handler {
 type poolCollector struct{ a *App }
 
 var (
-	pgAcquired     = prometheus.NewDesc("db_pool_acquired_connections", "Postgres connections in use.", nil, nil)
-	pgIdle         = prometheus.NewDesc("db_pool_idle_connections", "Idle Postgres connections.", nil, nil)
-	pgTotal        = prometheus.NewDesc("db_pool_total_connections", "Open Postgres connections.", nil, nil)
-	pgMax          = prometheus.NewDesc("db_pool_max_connections", "Most Postgres connections the pool opens.", nil, nil)
-	pgAcquires     = prometheus.NewDesc("db_pool_acquires_total", "Postgres connection acquisitions.", nil, nil)
-	pgEmptyWaits   = prometheus.NewDesc("db_pool_empty_acquires_total", "Acquisitions that had to wait for a connection.", nil, nil)
-	pgAcquireWait  = prometheus.NewDesc("db_pool_acquire_wait_seconds_total", "Time spent acquiring Postgres connections.", nil, nil)
-	redisHits      = prometheus.NewDesc("redis_pool_hits_total", "Redis commands that found an idle connection.", nil, nil)
-	redisMisses    = prometheus.NewDesc("redis_pool_misses_total", "Redis commands that had to open a connection.", nil, nil)
-	redisTimeouts  = prometheus.NewDesc("redis_pool_timeouts_total", "Redis commands that timed out waiting for a connection.", nil, nil)
-	redisTotal     = prometheus.NewDesc("redis_pool_total_connections", "Open Redis connections.", nil, nil)
-	redisIdleConns = prometheus.NewDesc("redis_pool_idle_connections", "Idle Redis connections.", nil, nil)
-	outboxLag      = prometheus.NewDesc("outbox_lag_seconds", "Age of the oldest outbox event not yet relayed; 0 when none waits.", nil, nil)
+	pgAcquired      = prometheus.NewDesc("db_pool_acquired_connections", "Postgres connections in use.", nil, nil)
+	pgIdle          = prometheus.NewDesc("db_pool_idle_connections", "Idle Postgres connections.", nil, nil)
+	pgTotal         = prometheus.NewDesc("db_pool_total_connections", "Open Postgres connections.", nil, nil)
+	pgMax           = prometheus.NewDesc("db_pool_max_connections", "Most Postgres connections the pool opens.", nil, nil)
+	pgAcquires      = prometheus.NewDesc("db_pool_acquires_total", "Postgres connection acquisitions.", nil, nil)
+	pgEmptyWaits    = prometheus.NewDesc("db_pool_empty_acquires_total", "Acquisitions that had to wait for a connection.", nil, nil)
+	pgAcquireWait   = prometheus.NewDesc("db_pool_acquire_wait_seconds_total", "Time spent acquiring Postgres connections.", nil, nil)
+	redisHits       = prometheus.NewDesc("redis_pool_hits_total", "Redis commands that found an idle connection.", nil, nil)
+	redisMisses     = prometheus.NewDesc("redis_pool_misses_total", "Redis commands that had to open a connection.", nil, nil)
+	redisTimeouts   = prometheus.NewDesc("redis_pool_timeouts_total", "Redis commands that timed out waiting for a connection.", nil, nil)
+	redisTotal      = prometheus.NewDesc("redis_pool_total_connections", "Open Redis connections.", nil, nil)
+	redisIdleConns  = prometheus.NewDesc("redis_pool_idle_connections", "Idle Redis connections.", nil, nil)
+	outboxLag       = prometheus.NewDesc("outbox_lag_seconds", "Age of the oldest outbox event not yet relayed; 0 when none waits.", nil, nil)
+	replicaAcquired = prometheus.NewDesc("db_replica_pool_acquired_connections", "Read replica connections in use.", nil, nil)
+	replicaTotal    = prometheus.NewDesc("db_replica_pool_total_connections", "Open read replica connections.", nil, nil)
+	replicaAcquires = prometheus.NewDesc("db_replica_pool_acquires_total", "Read replica connection acquisitions.", nil, nil)
+	replicaLag      = prometheus.NewDesc("db_replica_lag_bytes", "Bytes of the primary's WAL the read replica has not replayed yet.", nil, nil)
 )
 
 func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{pgAcquired, pgIdle, pgTotal, pgMax, pgAcquires, pgEmptyWaits,
-		pgAcquireWait, redisHits, redisMisses, redisTimeouts, redisTotal, redisIdleConns, outboxLag} {
+		pgAcquireWait, redisHits, redisMisses, redisTimeouts, redisTotal, redisIdleConns, outboxLag,
+		replicaAcquired, replicaTotal, replicaAcquires, replicaLag} {
 		ch <- d
 	}
 }
@@ -362,6 +367,18 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 		cancel()
 		if err == nil {
 			gauge(outboxLag, lag.Seconds())
+		}
+	}
+	if c.a.Replica != nil && c.a.Pool != nil {
+		s := c.a.Replica.Stat()
+		gauge(replicaAcquired, float64(s.AcquiredConns()))
+		gauge(replicaTotal, float64(s.TotalConns()))
+		counter(replicaAcquires, float64(s.AcquireCount()))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		lag, err := postgres.ReplicaLag(ctx, c.a.Pool, c.a.Replica)
+		cancel()
+		if err == nil {
+			gauge(replicaLag, float64(lag))
 		}
 	}
 	if c.a.Redis != nil {

@@ -96,7 +96,8 @@ func (a *App) usePersistedQueries(srv *handler.Server) {
 // tracing. Call it before Serve.
 func (a *App) AroundFields(f graphql.FieldMiddleware) { a.gql.AroundFields(f) }
 
-// readyz answers 200 when Postgres and Redis both answer, and 503 while shutting down.
+// readyz answers 200 when Postgres (and its read replica, when configured) and Redis answer, and
+// 503 otherwise and while shutting down.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if a.shuttingDown.Load() {
@@ -108,6 +109,12 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := a.Pool.Ping(ctx); err != nil {
 		http.Error(w, "postgres unreachable", http.StatusServiceUnavailable)
 		return
+	}
+	if a.Replica != nil {
+		if err := a.Replica.Ping(ctx); err != nil {
+			http.Error(w, "postgres replica unreachable", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	if err := a.Redis.Ping(ctx).Err(); err != nil {
 		http.Error(w, "redis unreachable", http.StatusServiceUnavailable)

@@ -52,23 +52,36 @@ redis_cluster_up() {
   fi
 }
 
+# replica_streaming is true when the replica runs and receives WAL from the primary.
+replica_streaming() {
+  [ "$(psql -h 127.0.0.1 -p "$replica_port" -U postgres -tAc "select status from pg_stat_wal_receiver" 2>/dev/null)" = "streaming" ]
+}
+
 pg_replica_up() {
   local bin; bin="$(find_pg_bin)"
-  if [ ! -f "$replica_dir/PG_VERSION" ]; then
-    mkdir -p "$replica_dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$replica_dir"
-    chmod 700 "$replica_dir"
-    # -R writes standby.signal and the primary's connection info: the copy starts as a streaming replica.
-    as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica_dir" -R -X stream >/dev/null
-    log "Postgres replica cloned into $replica_dir"
-  fi
   if as_pg "$bin/pg_ctl" -D "$replica_dir" status >/dev/null 2>&1; then
-    log "Postgres replica already running on port $replica_port"
-  else
-    as_pg "$bin/pg_ctl" -D "$replica_dir" -l "$replica_dir/server.log" -w -t 60 start \
-      -o "-p $replica_port -k /tmp -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=400" >/dev/null
-    log "Postgres replica started on port $replica_port"
+    for _ in $(seq 1 20); do replica_streaming && break; sleep 0.25; done
+    if replica_streaming; then
+      log "Postgres replica already running on port $replica_port"
+      return
+    fi
+    as_pg "$bin/pg_ctl" -D "$replica_dir" -m fast stop >/dev/null 2>&1 || true
   fi
+  # A replica that was stopped has usually fallen behind further than the WAL the primary keeps
+  # (no replication slot holds it: a forgotten slot would fill the disk), so it is cloned afresh.
+  # That takes seconds for a development database.
+  rm -rf "$replica_dir"
+  mkdir -p "$replica_dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$replica_dir"
+  chmod 700 "$replica_dir"
+  # -R writes standby.signal and the primary's connection info: the copy starts as a streaming replica.
+  as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica_dir" -R -X stream >/dev/null
+  log "Postgres replica cloned into $replica_dir"
+  as_pg "$bin/pg_ctl" -D "$replica_dir" -l "$replica_dir/server.log" -w -t 60 start \
+    -o "-p $replica_port -k /tmp -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=400" >/dev/null
+  for _ in $(seq 1 100); do replica_streaming && break; sleep 0.1; done
+  replica_streaming || { log "Postgres replica on port $replica_port does not stream; see $replica_dir/server.log"; exit 1; }
+  log "Postgres replica started on port $replica_port"
 }
 
 case "${1:-up}" in
@@ -85,6 +98,7 @@ case "${1:-up}" in
     rm -rf "$cluster_dir"
     if [ -f "$replica_dir/PG_VERSION" ]; then
       as_pg "$(find_pg_bin)/pg_ctl" -D "$replica_dir" -m fast stop >/dev/null 2>&1 || true
+      rm -rf "$replica_dir"
     fi
     log "stopped"
     ;;
