@@ -6,7 +6,7 @@ STACK := scripts/stack.sh
 # The stack's URLs, as exports, for recipes that need them.
 ENV = eval "$$($(STACK) up)"
 
-.PHONY: run test build stack stop migrate seed generate vet fmt bench fuzz clean
+.PHONY: run test test-cluster build stack stop migrate seed generate vet fmt bench fuzz clean
 
 build:
 	go build -o bin/server .
@@ -35,6 +35,14 @@ run: build
 # The whole suite against the local stack, with the race detector; fuzz targets run briefly.
 test:
 	@$(ENV) && go vet ./... && go test -race -count=1 -timeout 9m ./...
+
+# The scale-out tests: three server instances sharing the local Postgres, a streaming replica of
+# it for catalog reads, and a Redis Cluster of three masters (scripts/cluster.sh starts the last
+# two beside the stack and leaves them running; `scripts/cluster.sh down` stops them); and every
+# Redis store run against the cluster. They need the build tag cluster and fail without that stack.
+test-cluster:
+	@$(ENV) && eval "$$(scripts/cluster.sh up)" && go vet -tags cluster ./... && \
+	  go test -race -count=1 -tags cluster -run '^TestCluster' -timeout 5m ./e2e/cluster/ ./store/redis/
 
 # Fuzz targets as package:function. `make test` runs their seed corpora as ordinary tests;
 # `make fuzz` fuzzes each for FUZZTIME (default 30s), e.g. `make fuzz FUZZTIME=10m`.

@@ -75,7 +75,7 @@ pg_replica_up() {
   [ "$(id -u)" -eq 0 ] && chown postgres "$replica_dir"
   chmod 700 "$replica_dir"
   # -R writes standby.signal and the primary's connection info: the copy starts as a streaming replica.
-  as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica_dir" -R -X stream >/dev/null
+  as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U postgres -D "$replica_dir" -R -X stream -c fast >/dev/null
   log "Postgres replica cloned into $replica_dir"
   as_pg "$bin/pg_ctl" -D "$replica_dir" -l "$replica_dir/server.log" -w -t 60 start \
     -o "-p $replica_port -k /tmp -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=400" >/dev/null

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -142,13 +143,24 @@ func (c *Client) WithToken(token string) *Client {
 	return &cp
 }
 
-// Do posts a query with variables and returns the decoded answer.
+// Do posts a query with variables and returns the decoded answer, failing the test when no
+// answer comes.
 func (c *Client) Do(t testing.TB, query string, vars map[string]any) Response {
 	t.Helper()
+	resp, err := c.Send(query, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// Send is Do for a test that expects a server to go away: it returns the error instead of
+// failing the test when the request cannot be sent or its answer cannot be read.
+func (c *Client) Send(query string, vars map[string]any) (Response, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, err := http.NewRequest(http.MethodPost, c.URL, bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("build request: %v", err)
+		return Response{}, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, vs := range c.Header {
@@ -161,17 +173,17 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) Response {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST %s: %v", c.URL, err)
+		return Response{}, fmt.Errorf("POST %s: %w", c.URL, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("read response: %v", err)
+		return Response{}, fmt.Errorf("read response: %w", err)
 	}
 	var out Response
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("decode response (HTTP %d): %s", resp.StatusCode, raw)
+		return Response{}, fmt.Errorf("decode response (HTTP %d): %s", resp.StatusCode, raw)
 	}
 	out.Status = resp.StatusCode
-	return out
+	return out, nil
 }

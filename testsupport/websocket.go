@@ -130,8 +130,10 @@ func (sub *Subscription) receive(ctx context.Context) {
 			}
 			sub.events <- wsEvent{resp: r}
 		case "complete":
+			// The operation is over, the connection is not: go on reading, as a real client does,
+			// so that a close from the server (a shutdown) gets its close handshake answered
+			// instead of the server waiting for it.
 			sub.events <- wsEvent{done: true}
-			return
 		case "ping":
 			sub.send(wsMessage{Type: "pong"})
 		}
