@@ -5,6 +5,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,6 +100,16 @@ func TestClusterThreeInstances(t *testing.T) {
 	a := testsupport.StartServer(t, cfg)
 	b := testsupport.StartServer(t, cfg)
 	c := testsupport.StartServer(t, cfg)
+	for _, s := range []*testsupport.Server{a, b, c} {
+		resp, err := http.Get(s.URL + "/readyz") // primary, replica and cluster all answer
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s/readyz: %d", s.URL, resp.StatusCode)
+		}
+	}
 
 	// Catalog browsing is served by the replica, which has the seeded catalog.
 	before := b.App.Replica.Stat().AcquireCount()
