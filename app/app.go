@@ -89,6 +89,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 // wire builds the domain services over the stores and hands them to the resolvers.
 func (a *App) wire(ctx context.Context) error {
+	// Redis commands count for the request that sent them, as SQL statements do (postgres.Open).
+	a.Redis.CountCommands()
 	if err := a.wireIdentity(); err != nil {
 		return err
 	}

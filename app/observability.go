@@ -24,6 +24,7 @@ import (
 	"storefront/metrics"
 	"storefront/resolvers"
 	"storefront/store/postgres"
+	sredis "storefront/store/redis"
 )
 
 // requestInfo collects, while a request runs, what its log line and metrics need. The outer
@@ -100,7 +101,17 @@ func (a *App) observe(next http.Handler) http.Handler {
 			websocket: isWebsocket(r),
 		}
 		rec := &statusRecorder{ResponseWriter: w, info: info}
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
+		// Count what the request costs in SQL statements and Redis commands, the session check
+		// included, for the operation's cost series. A websocket's cost belongs to no one
+		// operation, so it is not counted.
+		var statements *postgres.StatementCounter
+		var commands *sredis.CommandCounter
+		if !info.websocket {
+			ctx, statements = postgres.WithStatementCounter(ctx)
+			ctx, commands = sredis.WithCommandCounter(ctx)
+		}
+		r = r.WithContext(ctx)
 		defer func() {
 			d := time.Since(start)
 			status := rec.status
@@ -125,6 +136,9 @@ func (a *App) observe(next http.Handler) http.Handler {
 			}
 			if info.opType != "" {
 				attrs = append(attrs, slog.String("operation_type", info.opType), slog.String("operation", info.opName))
+				if statements != nil {
+					metrics.OperationCost(info.opType, info.opName, statements.Count(), commands.Count())
+				}
 			}
 			if info.userID != 0 {
 				attrs = append(attrs, slog.Int64("user_id", info.userID))

@@ -74,6 +74,16 @@ var (
 		Help: "GraphQL subscriptions currently streaming.",
 	})
 
+	operationSQL = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "graphql_operation_sql_statements_total",
+		Help: "SQL statements run for GraphQL queries and mutations, by type and operation name; divide by graphql_operations_total for statements per operation.",
+	}, []string{"type", "operation"})
+
+	operationRedis = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "graphql_operation_redis_commands_total",
+		Help: "Redis commands sent for GraphQL queries and mutations (session check included), by type and operation name.",
+	}, []string{"type", "operation"})
+
 	cacheRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cache_requests_total",
 		Help: "Cache look-ups by cache name and result (hit, miss); the hit ratio is hit / (hit + miss).",
@@ -87,6 +97,7 @@ func Collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		operations, operationDuration, rootFields, graphqlErrors, httpRequests, httpDuration,
 		rateLimited, panics, websockets, websocketsRefused, subscriptions, cacheRequests, gauges,
+		operationSQL, operationRedis,
 	}
 }
 
@@ -98,6 +109,14 @@ func Operation(opType, name, outcome string, d time.Duration) {
 	if opType != "subscription" && outcome != "rejected" {
 		operationDuration.WithLabelValues(opType, name).Observe(d.Seconds())
 	}
+}
+
+// OperationCost adds the SQL statements and Redis commands one query or mutation cost to its
+// operation's series, so a load test can read the cost of each operation from two scrapes.
+func OperationCost(opType, name string, sqlStatements, redisCommands int64) {
+	name = operationLabel(name)
+	operationSQL.WithLabelValues(opType, name).Add(float64(sqlStatements))
+	operationRedis.WithLabelValues(opType, name).Add(float64(redisCommands))
 }
 
 // RootField counts one requested root field.

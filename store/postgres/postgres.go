@@ -33,22 +33,30 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 }
 
 // StatementCounter counts the SQL statements run on behalf of one context: tests use it to prove
-// that loaders batch, and benchmarks to report statements per operation.
-type StatementCounter struct{ n atomic.Int64 }
+// that loaders batch, and the server to count statements per GraphQL operation.
+type StatementCounter struct {
+	n atomic.Int64
+	// outer is the counter of an enclosing context, which counts the same statements: a test's
+	// counter around a request keeps counting when the server adds its own per request.
+	outer *StatementCounter
+}
 
 // Count returns the number of statements seen so far.
 func (c *StatementCounter) Count() int64 { return c.n.Load() }
 
 type counterKey struct{}
 
-// WithStatementCounter returns a context whose statements are counted by the returned counter.
+// WithStatementCounter returns a context whose statements are counted by the returned counter
+// (and by any counter ctx already had).
 func WithStatementCounter(ctx context.Context) (context.Context, *StatementCounter) {
-	c := &StatementCounter{}
+	outer, _ := ctx.Value(counterKey{}).(*StatementCounter)
+	c := &StatementCounter{outer: outer}
 	return context.WithValue(ctx, counterKey{}, c), c
 }
 
 func countStatement(ctx context.Context) {
-	if c, ok := ctx.Value(counterKey{}).(*StatementCounter); ok {
+	c, _ := ctx.Value(counterKey{}).(*StatementCounter)
+	for ; c != nil; c = c.outer {
 		c.n.Add(1)
 	}
 }
