@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +72,9 @@ type Config struct {
 	EdgeConfig
 	// Checkout tunes checkout, payments and their workers.
 	Checkout CheckoutConfig
+	// PprofAddr (PPROF=on, PPROF_ADDR) is a loopback address serving net/http/pprof for
+	// profiling; empty, the default, serves none.
+	PprofAddr string
 }
 
 // Production reports whether the server runs in production mode.
@@ -182,8 +187,28 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg.CartGuestTTL = positiveDuration("CART_GUEST_TTL", 30*24*time.Hour)
 	cfg.CartSweepInterval = positiveDuration("CART_SWEEP_INTERVAL", time.Hour)
 	cfg.Checkout, problems = loadCheckoutConfig(get, cfg.Production(), problems)
+	cfg.PprofAddr, problems = loadPprof(get, problems)
 	if len(problems) > 0 {
 		return cfg, errors.New("configuration: " + strings.Join(problems, "; "))
 	}
 	return cfg, nil
+}
+
+// loadPprof reads PPROF (on or off, the default) and PPROF_ADDR (default 127.0.0.1:6060). The
+// profiles reveal memory contents and cost CPU to take, so they are served on loopback only and
+// never on the public port.
+func loadPprof(get func(name, def string) string, problems []string) (string, []string) {
+	switch v := get("PPROF", "off"); v {
+	case "off":
+		return "", problems
+	case "on":
+	default:
+		return "", append(problems, fmt.Sprintf("PPROF must be on or off, not %q", v))
+	}
+	addr := get("PPROF_ADDR", "127.0.0.1:6060")
+	host, _, err := net.SplitHostPort(addr)
+	if ip, perr := netip.ParseAddr(host); err != nil || perr != nil || !ip.IsLoopback() {
+		return "", append(problems, fmt.Sprintf("PPROF_ADDR must be a loopback host:port such as 127.0.0.1:6060, not %q", addr))
+	}
+	return addr, problems
 }
