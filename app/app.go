@@ -170,6 +170,10 @@ func (a *App) Handler() http.Handler { return a.router }
 // without HTTP.
 func (a *App) Identity() *identity.Service { return a.identity }
 
+// Catalog returns the catalog service, for tools (such as the benchmark's plain-HTTP floor) that
+// serve the catalog without GraphQL.
+func (a *App) Catalog() *catalog.Service { return a.deps.Catalog }
+
 // Config returns the configuration the instance runs with.
 func (a *App) Config() Config { return a.cfg }
 
