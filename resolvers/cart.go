@@ -10,6 +10,7 @@ import (
 	"storefront/domain/cart"
 	"storefront/domain/identity"
 	"storefront/graph/model"
+	"storefront/resolvers/loaders"
 	"storefront/resolvers/relay"
 )
 
@@ -78,6 +79,7 @@ func (r *queryResolver) Cart(ctx context.Context, id string) (*model.Cart, error
 	if err != nil {
 		return nil, err
 	}
+	r.primeLineProducts(ctx, v, "lines", "product")
 	return toCart(v), nil
 }
 
@@ -106,6 +108,7 @@ func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartCrea
 	if err != nil {
 		return nil, err
 	}
+	r.primeLineProducts(ctx, res.Cart, "cart", "lines", "product")
 	return cartPayload(res, userErrors, "lines", "productId"), nil
 }
 
@@ -178,6 +181,7 @@ func (r *mutationResolver) changeCart(ctx context.Context, cartID string, userEr
 	if err != nil {
 		return nil, err
 	}
+	r.primeLineProducts(ctx, res.Cart, "cart", "lines", "product")
 	return cartPayload(res, userErrors, listField, keyField), nil
 }
 
@@ -304,4 +308,26 @@ func toCartWarnings(ws []cart.Warning) []*model.CartWarning {
 		out[i] = cw
 	}
 	return out
+}
+
+// primeLineProducts reads the products of the cart's lines in one statement and primes the
+// loaders with them, when the field being resolved selects them at path (e.g. cart.lines.product):
+// the product fields then resolve at once instead of waiting out the loaders' batch window. A
+// failure here is left to the loaders, which will try again and report it on the field.
+func (r *Resolver) primeLineProducts(ctx context.Context, v cart.View, path ...string) {
+	l := loaders.For(ctx)
+	if l == nil || len(v.Lines) == 0 || !selectsPath(ctx, path...) {
+		return
+	}
+	ids := make([]int64, len(v.Lines))
+	for i, line := range v.Lines {
+		ids[i] = line.ProductID
+	}
+	products, err := r.Catalog.ProductsByIDs(ctx, ids)
+	if err != nil {
+		return
+	}
+	for _, p := range products {
+		l.PrimeProduct(ctx, p)
+	}
 }

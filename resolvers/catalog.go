@@ -96,7 +96,9 @@ func (r *queryResolver) Product(ctx context.Context, id *string, slug *string) (
 		if err != nil {
 			return nil, err
 		}
-		r.loaders(ctx).PrimeProduct(ctx, p)
+		if err := r.primeProducts(ctx, []catalog.Product{p}, productSelection(ctx)); err != nil {
+			return nil, err
+		}
 		return productModel(p), nil
 	}
 	return nil, apperr.Input("id", "give an id or a slug")
@@ -311,7 +313,11 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 	if err != nil {
 		return nil, err
 	}
-	if err := r.primePage(ctx, page, sel); err != nil {
+	products := make([]catalog.Product, len(page.Items))
+	for i, it := range page.Items {
+		products[i] = it.Product
+	}
+	if err := r.primeProducts(ctx, products, sel.fields); err != nil {
 		return nil, err
 	}
 	conn := &model.ProductConnection{
@@ -332,23 +338,25 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 	return conn, nil
 }
 
-// primePage fills the loaders with what the page's products need: their stock and rating came
-// with them; categories come from the cached tree; sellers and images, when selected, are read
-// for the whole page at once, concurrently.
-func (r *Resolver) primePage(ctx context.Context, page catalog.Page, sel selection) error {
-	if len(page.Items) == 0 {
+// primeProducts fills the loaders with what products fetched by a root field need, given the
+// Product fields selected: their stock and rating came with them; categories come from the
+// cached tree; sellers and images, when selected, are read for all of them at once,
+// concurrently. The fields then resolve from the loaders' caches at once, without waiting out
+// the loaders' batch window.
+func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product, fields map[string]bool) error {
+	if len(products) == 0 {
 		return nil
 	}
 	l := r.loaders(ctx)
 	var productIDs, sellerIDs, categoryIDs []int64
-	for _, it := range page.Items {
-		l.PrimeProduct(ctx, it.Product)
-		productIDs = append(productIDs, it.Product.ID)
-		sellerIDs = append(sellerIDs, it.Product.SellerID)
-		categoryIDs = append(categoryIDs, it.Product.CategoryID)
+	for _, p := range products {
+		l.PrimeProduct(ctx, p)
+		productIDs = append(productIDs, p.ID)
+		sellerIDs = append(sellerIDs, p.SellerID)
+		categoryIDs = append(categoryIDs, p.CategoryID)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if sel.fields["images"] {
+	if fields["images"] {
 		g.Go(func() error {
 			imgs, err := r.Catalog.ImagesByProductIDs(gctx, productIDs)
 			if err != nil {
@@ -360,7 +368,7 @@ func (r *Resolver) primePage(ctx context.Context, page catalog.Page, sel selecti
 			return nil
 		})
 	}
-	if sel.fields["seller"] {
+	if fields["seller"] {
 		g.Go(func() error {
 			sellers, err := r.Catalog.SellersByIDs(gctx, sellerIDs)
 			if err != nil {
@@ -372,7 +380,7 @@ func (r *Resolver) primePage(ctx context.Context, page catalog.Page, sel selecti
 			return nil
 		})
 	}
-	if sel.fields["category"] {
+	if fields["category"] {
 		g.Go(func() error {
 			cats, err := r.Catalog.CategoriesByIDs(gctx, categoryIDs)
 			if err != nil {
@@ -399,6 +407,18 @@ var (
 	edgeTypes       = []string{"ProductEdge"}
 	productTypes    = []string{"Product", "Node"}
 )
+
+// productSelection reads the Product fields selected on the field being resolved.
+func productSelection(ctx context.Context) map[string]bool {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return map[string]bool{"images": true, "seller": true, "category": true}
+	}
+	fields := map[string]bool{}
+	for _, f := range graphql.CollectFieldsCtx(ctx, productTypes) {
+		fields[f.Name] = true
+	}
+	return fields
+}
 
 // connectionSelection reads the selection set of the connection field being resolved.
 func connectionSelection(ctx context.Context) selection {

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"storefront/app"
 	"storefront/domain/apperr"
 	"storefront/domain/cart"
@@ -145,7 +147,8 @@ func moneyOf(a money.Amount) moneyJSON {
 }
 
 // product answers what the ProductPage document asks: the product by slug (its stock and rating
-// come with it), then its category (from the cached tree), seller and images, one look-up each.
+// come with it), then its category (from the cached tree), and its seller and images, one
+// look-up each, concurrently.
 func (f *floor) product(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, err := f.catalog.ProductBySlug(ctx, r.URL.Query().Get("slug"))
@@ -158,14 +161,20 @@ func (f *floor) product(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, "category", err)
 		return
 	}
-	sellers, err := f.catalog.SellersByIDs(ctx, []int64{p.SellerID})
-	if err != nil {
-		f.fail(w, "seller", err)
-		return
-	}
-	images, err := f.catalog.ImagesByProductIDs(ctx, []int64{p.ID})
-	if err != nil {
-		f.fail(w, "images", err)
+	// The seller and the images concurrently, as the GraphQL resolver primes them.
+	var sellers map[int64]catalog.Seller
+	var images map[int64][]catalog.Image
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		sellers, err = f.catalog.SellersByIDs(gctx, []int64{p.SellerID})
+		return err
+	})
+	g.Go(func() (err error) {
+		images, err = f.catalog.ImagesByProductIDs(gctx, []int64{p.ID})
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		f.fail(w, "seller and images", err)
 		return
 	}
 	out := productJSON{
