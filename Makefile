@@ -6,7 +6,7 @@ STACK := scripts/stack.sh
 # The stack's URLs, as exports, for recipes that need them.
 ENV = eval "$$($(STACK) up)"
 
-.PHONY: run test test-cluster build stack stop migrate seed generate vet fmt bench fuzz clean
+.PHONY: run test test-cluster build stack stop migrate seed generate vet fmt bench bench-go fuzz clean
 
 build:
 	go build -o bin/server .
@@ -55,7 +55,14 @@ fuzz:
 	  go test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $${FUZZTIME:-30s} $${t%%:*}/; \
 	done
 
+# The load benchmark: the server and the plain-HTTP floor on a 10,000-product catalog of their own,
+# driven by cmd/loadgen over HTTP, RUNS (3) times; medians and targets in bench-results/<stamp>/.
+# See scripts/bench.sh for the knobs (RUNS, BENCH_DURATION, PRODUCT_RATE, SKIP, PPROF, ...).
 bench:
+	@scripts/bench.sh
+
+# The Go micro-benchmarks (func Benchmark...) of every package.
+bench-go:
 	@$(ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} -count $${COUNT:-5} ./...
 
 generate:

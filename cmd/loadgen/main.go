@@ -2,14 +2,24 @@
 // and reports throughput and latency percentiles per operation, plus the SQL statements and
 // Redis commands each operation cost (read from the server's /metrics before and after).
 //
-// Two modes:
+// Modes:
 //
-//	-mode mix    closed loop: -vus virtual users run the weighted mix as fast as answers come
-//	-mode rate   open loop: one operation (-op) at a fixed arrival rate (-rate per second), the
-//	             way latency targets such as "p99 under 20 ms at 1,000 req/s" are stated
+//	-mode mix        closed loop: -vus virtual users run the weighted mix as fast as answers come
+//	-mode rate       open loop: one operation (-op) at a fixed arrival rate (-rate per second), the
+//	                 way latency targets such as "p99 under 20 ms at 1,000 req/s" are stated
+//	-mode subs       -subs open cartUpdated subscriptions, one cart change, delivery time to all
+//	-mode summarize  medians over the JSON lines of several runs (files as arguments)
+//
+// -target floor sends the product and cartAdd operations of -mode rate to cmd/floor (-floor-url)
+// instead: the same work without GraphQL. Setting up (listing the catalog, creating carts, signing
+// in) always goes through GraphQL at -url, untimed.
+//
+// The generator shares the machine with the server in the benchmark, so it keeps its own work
+// small: no per-request goroutines beyond one per arrival, bodies built with one Marshal.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -17,11 +27,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,40 +47,69 @@ func main() {
 }
 
 type options struct {
-	url      string
-	mode     string
-	op       string
-	rate     int
-	vus      int
-	duration time.Duration
-	warmup   time.Duration
-	users    int
-	out      string
-	label    string
-	subs     int
+	url       string
+	floorURL  string
+	target    string
+	mode      string
+	op        string
+	rate      int
+	vus       int
+	duration  time.Duration
+	warmup    time.Duration
+	users     int
+	logins    int
+	hot       int
+	catalog   int
+	out       string
+	label     string
+	subs      int
+	summaryTo string
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL")
-	fs.StringVar(&o.mode, "mode", "mix", "mix, rate or subs")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "GraphQL server base URL")
+	fs.StringVar(&o.floorURL, "floor-url", "http://127.0.0.1:8081", "cmd/floor base URL, for -target floor")
+	fs.StringVar(&o.target, "target", "graphql", "graphql, or floor (the product and cartAdd operations without GraphQL)")
+	fs.StringVar(&o.mode, "mode", "mix", "mix, rate, subs or summarize")
 	fs.IntVar(&o.subs, "subs", 10000, "open subscriptions for -mode subs")
 	fs.StringVar(&o.op, "op", "product", "operation for -mode rate: "+strings.Join(opNames(), ", "))
 	fs.IntVar(&o.rate, "rate", 1000, "arrivals per second for -mode rate")
 	fs.IntVar(&o.vus, "vus", 32, "virtual users for -mode mix")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time")
 	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured time before it")
-	fs.IntVar(&o.users, "users", 1000, "seeded bench users (bench-NNNN@example.com) to sign in as")
+	fs.IntVar(&o.users, "users", 1000, "seeded bench users (bench-NNNN@example.com) there are")
+	fs.IntVar(&o.logins, "logins", 200, "how many of them to sign in, before measuring, for checkouts")
+	fs.IntVar(&o.hot, "hot", 10, "checkouts buy one of this many products half of the time, so some sell out")
+	fs.IntVar(&o.catalog, "catalog", 10000, "how many products to browse at most")
 	fs.StringVar(&o.out, "out", "", "append the report as one JSON line to this file")
 	fs.StringVar(&o.label, "label", "", "name of this run in the report")
+	fs.StringVar(&o.summaryTo, "summary-json", "", "for -mode summarize: write the medians as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.mode == "summarize" {
+		return summarize(fs.Args(), stdout, o.summaryTo)
+	}
+	if o.target != "graphql" && o.target != "floor" {
+		return fmt.Errorf("unknown -target %q", o.target)
+	}
+	if o.target == "floor" && (o.mode != "rate" || operations[o.op].floor == nil) {
+		return fmt.Errorf("-target floor serves -mode rate with -op product or cartAdd only")
+	}
+	if o.mode == "rate" {
+		if _, ok := operations[o.op]; !ok {
+			return fmt.Errorf("unknown -op %q", o.op)
+		}
 	}
 	if o.label == "" {
 		o.label = o.mode
 		if o.mode == "rate" {
 			o.label = fmt.Sprintf("%s@%d/s", o.op, o.rate)
+		}
+		if o.target == "floor" {
+			o.label = "floor:" + o.label
 		}
 	}
 	g, err := newGenerator(ctx, o)
@@ -82,6 +123,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return appendJSON(o.out, res)
 	}
+	if o.mode == "mix" || o.op == "checkout" {
+		if err := g.login(ctx, min(o.logins, o.users)); err != nil {
+			return err
+		}
+	}
+	load0 := loadAverage()
 	before, err := scrapeMetrics(ctx, g.http, o.url)
 	if err != nil {
 		return fmt.Errorf("read /metrics: %w", err)
@@ -91,9 +138,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "mix":
 		rep = g.runMix(ctx)
 	case "rate":
-		if _, ok := operations[o.op]; !ok {
-			return fmt.Errorf("unknown -op %q", o.op)
-		}
 		rep = g.runRate(ctx)
 	default:
 		return fmt.Errorf("unknown -mode %q", o.mode)
@@ -102,7 +146,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read /metrics: %w", err)
 	}
-	rep.addCosts(before, after)
+	if o.target == "graphql" {
+		rep.addCosts(before, after)
+	}
+	rep.LoadAverage = [2]float64{load0, loadAverage()}
 	rep.print(stdout)
 	return appendJSON(o.out, rep)
 }
@@ -120,24 +167,41 @@ func appendJSON(path string, v any) error {
 	return json.NewEncoder(f).Encode(v)
 }
 
-// generator holds what virtual users share: the HTTP client and the catalog they browse.
+// loadAverage is the machine's one-minute load average, or 0 where /proc does not tell it.
+func loadAverage() float64 {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var v float64
+	_, _ = fmt.Sscanf(string(raw), "%g", &v)
+	return v
+}
+
+// generator holds what virtual users share: the HTTP client, the catalog they browse and the
+// sessions of the signed-in bench users.
 type generator struct {
-	o        options
-	http     *http.Client
-	slugs    []string
-	ids      []string
-	terms    []string
-	mu       sync.Mutex
-	sessions []string // access tokens of signed-in bench users, taken round-robin
-	next     int
+	o      options
+	http   *http.Client
+	slugs  []string
+	ids    []string
+	terms  []string
+	tokens []string // access tokens of signed-in bench users
 }
 
 func newGenerator(ctx context.Context, o options) (*generator, error) {
 	tr := &http.Transport{MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}
 	g := &generator{o: o, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
-	// The catalog to browse: a few pages of products, so product pages hit many rows.
+	if o.mode == "subs" {
+		return g, g.listCatalog(ctx, 1)
+	}
+	return g, g.listCatalog(ctx, o.catalog)
+}
+
+// listCatalog reads up to n products, so product pages and carts spread over the whole catalog.
+func (g *generator) listCatalog(ctx context.Context, n int) error {
 	after := ""
-	for page := 0; page < 20; page++ {
+	for len(g.ids) < n {
 		var data struct {
 			Products struct {
 				Nodes    []struct{ ID, Slug, Name string }
@@ -147,18 +211,18 @@ func newGenerator(ctx context.Context, o options) (*generator, error) {
 				}
 			}
 		}
-		vars := map[string]any{"first": 100}
+		vars := map[string]any{"first": min(100, n-len(g.ids))}
 		if after != "" {
 			vars["after"] = after
 		}
 		if err := g.gql(ctx, "", `query Catalog($first: Int, $after: String) { products(first: $first, after: $after, sort: NEWEST) { nodes { id slug name } pageInfo { hasNextPage endCursor } } }`, vars, &data); err != nil {
-			return nil, fmt.Errorf("list catalog: %w", err)
+			return fmt.Errorf("list catalog: %w", err)
 		}
 		for _, n := range data.Products.Nodes {
 			g.slugs = append(g.slugs, n.Slug)
 			g.ids = append(g.ids, n.ID)
-			if w := strings.Fields(n.Name); len(w) > 0 {
-				g.terms = append(g.terms, strings.ToLower(w[len(w)-1]))
+			if w := strings.Fields(n.Name); len(w) > 1 {
+				g.terms = append(g.terms, strings.ToLower(w[1])) // the product line, e.g. "pro"
 			}
 		}
 		if !data.Products.PageInfo.HasNextPage {
@@ -167,48 +231,58 @@ func newGenerator(ctx context.Context, o options) (*generator, error) {
 		after = data.Products.PageInfo.EndCursor
 	}
 	if len(g.ids) == 0 {
-		return nil, fmt.Errorf("the catalog is empty: seed it first")
+		return fmt.Errorf("the catalog is empty: seed it first")
 	}
-	return g, nil
+	return nil
 }
 
-// token signs in the next bench user, so checkouts spread over many accounts as in a real store.
-func (g *generator) token(ctx context.Context) (string, error) {
-	g.mu.Lock()
-	n := g.next % g.o.users
-	g.next++
-	if n < len(g.sessions) {
-		t := g.sessions[n]
-		g.mu.Unlock()
-		return t, nil
+// login signs in the first n bench users, a few at a time (each login verifies an argon2id hash,
+// which is meant to be slow), so checkouts spread over many accounts as in a real store.
+func (g *generator) login(ctx context.Context, n int) error {
+	g.tokens = make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				var data struct {
+					Login struct {
+						AccessToken string
+						UserErrors  []struct{ Code, Message string }
+					}
+				}
+				email := fmt.Sprintf("bench-%04d@example.com", i+1)
+				err := g.gql(ctx, "", `mutation Login($input: LoginInput!) { login(input: $input) { accessToken userErrors { code message } } }`,
+					map[string]any{"input": map[string]any{"email": email, "password": "bench-pass-1"}}, &data)
+				if err == nil && data.Login.AccessToken == "" {
+					err = fmt.Errorf("%v (seed bench users with `server seed -users N`)", data.Login.UserErrors)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("login %s: %w", email, err)
+					return
+				}
+				g.tokens[i] = data.Login.AccessToken
+			}
+		}()
 	}
-	g.mu.Unlock()
-	var data struct {
-		Login struct {
-			AccessToken string
-			UserErrors  []struct{ Code, Message string }
-		}
-	}
-	email := fmt.Sprintf("bench-%04d@example.com", n+1)
-	if err := g.gql(ctx, "", `mutation Login($input: LoginInput!) { login(input: $input) { accessToken userErrors { code message } } }`,
-		map[string]any{"input": map[string]any{"email": email, "password": "bench-pass-1"}}, &data); err != nil {
-		return "", err
-	}
-	if data.Login.AccessToken == "" {
-		return "", fmt.Errorf("login %s: %v (seed bench users with `server seed -users N`)", email, data.Login.UserErrors)
-	}
-	g.mu.Lock()
-	if n == len(g.sessions) {
-		g.sessions = append(g.sessions, data.Login.AccessToken)
-	}
-	g.mu.Unlock()
-	return data.Login.AccessToken, nil
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // gql posts one GraphQL request and decodes data into out; GraphQL errors become Go errors.
 func (g *generator) gql(ctx context.Context, token, query string, vars map[string]any, out any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.o.url+"/graphql", strings.NewReader(string(body)))
+	body, err := json.Marshal(struct {
+		Query     string         `json:"query"`
+		Variables map[string]any `json:"variables,omitempty"`
+	}{query, vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.o.url+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -216,12 +290,7 @@ func (g *generator) gql(ctx context.Context, token, query string, vars map[strin
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := g.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	raw, status, err := g.do(req)
 	if err != nil {
 		return err
 	}
@@ -230,7 +299,7 @@ func (g *generator) gql(ctx context.Context, token, query string, vars map[strin
 		Errors []struct{ Message string }
 	}
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, raw)
+		return fmt.Errorf("HTTP %d: %.200s", status, raw)
 	}
 	if len(env.Errors) > 0 {
 		return fmt.Errorf("%s", env.Errors[0].Message)
@@ -241,12 +310,57 @@ func (g *generator) gql(ctx context.Context, token, query string, vars map[strin
 	return nil
 }
 
+// do sends req and reads the whole answer.
+func (g *generator) do(req *http.Request) ([]byte, int, error) {
+	resp, err := g.http.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return raw, resp.StatusCode, err
+}
+
+// floorCall sends one request to cmd/floor and decodes its JSON answer into out.
+func (g *generator) floorCall(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, g.o.floorURL+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	raw, status, err := g.do(req)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("floor HTTP %d: %.200s", status, raw)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
 // vu is one virtual user: a browsing session with its own guest cart.
 type vu struct {
 	g      *generator
 	rnd    *rand.Rand
 	cartID string
+	// adds counts the lines added to the cart; after cartSize the shopper starts a new one, so
+	// carts stay the size of real ones instead of growing to the line limit.
+	adds int
 }
+
+// cartSize is how many lines a shopper's cart collects before the shopper starts a new one.
+const cartSize = 8
 
 func (g *generator) newVU(seed uint64) *vu {
 	return &vu{g: g, rnd: rand.New(rand.NewPCG(seed, seed*7919+1))}
@@ -257,18 +371,22 @@ func (v *vu) product() (id, slug string) {
 	return v.g.ids[i], v.g.slugs[i]
 }
 
-// An operation is one step a shopper takes, named as the report shows it.
+// An operation is one step a shopper takes, named as the report shows it. prepare runs before
+// the clock starts (a cart to add to, say); run is what is timed, through GraphQL or, where the
+// floor serves the operation, through cmd/floor.
 type operation struct {
-	weight int
-	run    func(v *vu, ctx context.Context) error
+	weight  int
+	prepare func(v *vu, ctx context.Context) error
+	run     func(v *vu, ctx context.Context) error
+	floor   func(v *vu, ctx context.Context) error
 }
 
 var operations = map[string]operation{
 	"browse":   {weight: 25, run: (*vu).browse},
-	"product":  {weight: 30, run: (*vu).productPage},
+	"product":  {weight: 30, run: (*vu).productPage, floor: (*vu).floorProductPage},
 	"search":   {weight: 20, run: (*vu).search},
-	"cartRead": {weight: 10, run: (*vu).cartRead},
-	"cartAdd":  {weight: 10, run: (*vu).cartAdd},
+	"cartRead": {weight: 10, prepare: (*vu).ensureCart, run: (*vu).cartRead},
+	"cartAdd":  {weight: 10, prepare: (*vu).ensureCart, run: (*vu).cartAdd, floor: (*vu).floorCartAdd},
 	"checkout": {weight: 5, run: (*vu).checkoutAndPay},
 }
 
@@ -292,8 +410,20 @@ func (v *vu) browse(ctx context.Context) error {
 
 func (v *vu) productPage(ctx context.Context) error {
 	_, slug := v.product()
-	return v.g.gql(ctx, "", `query ProductPage($slug: String) { product(slug: $slug) { `+productFields+` } }`,
-		map[string]any{"slug": slug}, nil)
+	var data struct{ Product *struct{ ID string } }
+	if err := v.g.gql(ctx, "", `query ProductPage($slug: String) { product(slug: $slug) { `+productFields+` } }`,
+		map[string]any{"slug": slug}, &data); err != nil {
+		return err
+	}
+	if data.Product == nil {
+		return fmt.Errorf("product %q not found", slug)
+	}
+	return nil
+}
+
+func (v *vu) floorProductPage(ctx context.Context) error {
+	_, slug := v.product()
+	return v.g.floorCall(ctx, http.MethodGet, "/product?slug="+url.QueryEscape(slug), nil, nil)
 }
 
 func (v *vu) search(ctx context.Context) error {
@@ -302,8 +432,9 @@ func (v *vu) search(ctx context.Context) error {
 		map[string]any{"q": term}, nil)
 }
 
+// ensureCart gives the shopper a guest cart with room in it.
 func (v *vu) ensureCart(ctx context.Context) error {
-	if v.cartID != "" {
+	if v.cartID != "" && v.adds < cartSize {
 		return nil
 	}
 	var data struct {
@@ -312,51 +443,88 @@ func (v *vu) ensureCart(ctx context.Context) error {
 	if err := v.g.gql(ctx, "", `mutation CartCreate { cartCreate { cart { id } } }`, nil, &data); err != nil {
 		return err
 	}
-	v.cartID = data.CartCreate.Cart.ID
+	v.cartID, v.adds = data.CartCreate.Cart.ID, 0
 	return nil
 }
 
 const cartFields = `id totalQuantity subtotal { amount currencyCode } lines { id quantity unitPrice { amount } lineTotal { amount } product { id name } }`
 
+// addResult is what both the GraphQL and the floor cart add answer.
+type addResult struct {
+	Cart       *struct{ ID string }
+	UserErrors []struct{ Code, Message string }
+}
+
+func (v *vu) checkAdd(res addResult) error {
+	v.adds++
+	if res.Cart == nil {
+		return fmt.Errorf("cart add answered no cart: %v", res.UserErrors)
+	}
+	if len(res.UserErrors) > 0 && res.UserErrors[0].Code != "OUT_OF_STOCK" {
+		v.adds = cartSize // a full cart is the shopper's problem: start a new one
+	}
+	return nil
+}
+
 func (v *vu) cartAdd(ctx context.Context) error {
-	if err := v.ensureCart(ctx); err != nil {
-		return err
-	}
 	id, _ := v.product()
-	var data struct {
-		CartLinesAdd struct {
-			UserErrors []struct{ Code string }
-		}
-	}
-	err := v.g.gql(ctx, "", `mutation CartAdd($cart: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $cart, lines: $lines) { cart { `+cartFields+` } userErrors { code } } }`,
+	var data struct{ CartLinesAdd addResult }
+	err := v.g.gql(ctx, "", `mutation CartAdd($cart: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $cart, lines: $lines) { cart { `+cartFields+` } userErrors { code message } } }`,
 		map[string]any{"cart": v.cartID, "lines": []map[string]any{{"productId": id, "quantity": 1}}}, &data)
-	if err == nil && len(data.CartLinesAdd.UserErrors) > 0 && data.CartLinesAdd.UserErrors[0].Code != "OUT_OF_STOCK" {
-		// A full cart is a shopper's problem, not a server error: start a new one.
-		v.cartID = ""
-	}
-	return err
-}
-
-func (v *vu) cartRead(ctx context.Context) error {
-	if err := v.ensureCart(ctx); err != nil {
-		return err
-	}
-	return v.g.gql(ctx, "", `query CartRead($id: ID!) { cart(id: $id) { `+cartFields+` } }`, map[string]any{"id": v.cartID}, nil)
-}
-
-// checkoutAndPay is one purchase by a signed-in user: add a line, check out, pay with tok_visa.
-func (v *vu) checkoutAndPay(ctx context.Context) error {
-	token, err := v.g.token(ctx)
 	if err != nil {
 		return err
 	}
-	var cart struct {
-		CartCreate struct{ Cart struct{ ID string } }
-	}
+	return v.checkAdd(data.CartLinesAdd)
+}
+
+func (v *vu) floorCartAdd(ctx context.Context) error {
 	id, _ := v.product()
-	if err := v.g.gql(ctx, token, `mutation UserCart($lines: [CartLineInput!]) { cartCreate(input: {lines: $lines}) { cart { id } } }`,
+	var data addResult
+	if err := v.g.floorCall(ctx, http.MethodPost, "/cart/"+url.PathEscape(v.cartID)+"/lines",
+		map[string]any{"lines": []map[string]any{{"productId": id, "quantity": 1}}}, &data); err != nil {
+		return err
+	}
+	return v.checkAdd(data)
+}
+
+func (v *vu) cartRead(ctx context.Context) error {
+	return v.g.gql(ctx, "", `query CartRead($id: ID!) { cart(id: $id) { `+cartFields+` } }`, map[string]any{"id": v.cartID}, nil)
+}
+
+// errSoldOut is a checkout refused for lack of stock: a correct answer under load, counted apart.
+var errSoldOut = fmt.Errorf("sold out")
+
+// checkoutAndPay is one purchase by a signed-in user: put a product in the user's cart, check
+// out, pay with tok_visa. Half of the purchases are of a few hot products, so some sell out
+// during the run and the stock check after it has something to prove.
+func (v *vu) checkoutAndPay(ctx context.Context) error {
+	if len(v.g.tokens) == 0 {
+		return fmt.Errorf("no signed-in users")
+	}
+	token := v.g.tokens[v.rnd.IntN(len(v.g.tokens))]
+	id, _ := v.product()
+	if v.rnd.IntN(2) == 0 {
+		id = v.g.ids[v.rnd.IntN(min(v.g.o.hot, len(v.g.ids)))]
+	}
+	var cart struct {
+		CartCreate struct {
+			Cart struct {
+				ID    string
+				Lines []struct{ ID string }
+			}
+			UserErrors []struct{ Code, Message string }
+		}
+	}
+	if err := v.g.gql(ctx, token, `mutation UserCart($lines: [CartLineInput!]) { cartCreate(input: {lines: $lines}) { cart { id lines { id } } userErrors { code message } } }`,
 		map[string]any{"lines": []map[string]any{{"productId": id, "quantity": 1}}}, &cart); err != nil {
 		return err
+	}
+	c := cart.CartCreate.Cart
+	if ue := cart.CartCreate.UserErrors; len(ue) > 0 {
+		if ue[0].Code == "OUT_OF_STOCK" {
+			return errSoldOut
+		}
+		return fmt.Errorf("cart: %v", ue)
 	}
 	key := fmt.Sprintf("lg-%d-%d", time.Now().UnixNano(), v.rnd.Uint64())
 	var co struct {
@@ -367,19 +535,29 @@ func (v *vu) checkoutAndPay(ctx context.Context) error {
 	}
 	if err := v.g.gql(ctx, token, `mutation Checkout($input: CheckoutInput!) { checkout(input: $input) { order { id total { amount } } userErrors { code message } } }`,
 		map[string]any{"input": map[string]any{
-			"cartId": cart.CartCreate.Cart.ID, "idempotencyKey": key, "shippingMethod": "standard",
+			"cartId": c.ID, "idempotencyKey": key, "shippingMethod": "standard",
 			"shippingAddress": map[string]any{"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "region": "IL", "postalCode": "62701", "country": "US"},
 		}}, &co); err != nil {
 		return err
 	}
 	if co.Checkout.Order == nil {
-		if len(co.Checkout.UserErrors) > 0 && co.Checkout.UserErrors[0].Code == "OUT_OF_STOCK" {
-			return nil // sold out is a correct answer under load
+		if ue := co.Checkout.UserErrors; len(ue) > 0 && ue[0].Code == "OUT_OF_STOCK" {
+			// Empty the user's cart, or every later purchase by this user would fail the same way.
+			ids := make([]string, len(c.Lines))
+			for i, l := range c.Lines {
+				ids[i] = l.ID
+			}
+			if err := v.g.gql(ctx, token, `mutation EmptyCart($cart: ID!, $ids: [ID!]!) { cartLinesRemove(cartId: $cart, lineIds: $ids) { userErrors { code } } }`,
+				map[string]any{"cart": c.ID, "ids": ids}, nil); err != nil {
+				return err
+			}
+			return errSoldOut
 		}
 		return fmt.Errorf("checkout: %v", co.Checkout.UserErrors)
 	}
 	var pay struct {
 		PayOrder struct {
+			Order      *struct{ Status string }
 			UserErrors []struct{ Code, Message string }
 		}
 	}
@@ -389,6 +567,9 @@ func (v *vu) checkoutAndPay(ctx context.Context) error {
 	}
 	if len(pay.PayOrder.UserErrors) > 0 {
 		return fmt.Errorf("pay: %v", pay.PayOrder.UserErrors)
+	}
+	if pay.PayOrder.Order == nil || pay.PayOrder.Order.Status != "PAID" {
+		return fmt.Errorf("pay: order not PAID: %+v", pay.PayOrder.Order)
 	}
 	return nil
 }

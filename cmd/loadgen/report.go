@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,50 +21,56 @@ type recorder struct {
 	mu       sync.Mutex
 	samples  map[string][]time.Duration
 	errors   map[string]int
+	soldOut  map[string]int
 	firstErr map[string]string
 }
 
 func newRecorder() *recorder {
-	return &recorder{samples: map[string][]time.Duration{}, errors: map[string]int{}, firstErr: map[string]string{}}
+	return &recorder{samples: map[string][]time.Duration{}, errors: map[string]int{}, soldOut: map[string]int{},
+		firstErr: map[string]string{}}
 }
 
 func (r *recorder) record(op string, d time.Duration, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, errSoldOut):
+		r.soldOut[op]++
+		r.samples[op] = append(r.samples[op], d)
+	case err != nil:
 		r.errors[op]++
 		if _, ok := r.firstErr[op]; !ok {
 			r.firstErr[op] = err.Error()
 		}
-		return
+	default:
+		r.samples[op] = append(r.samples[op], d)
 	}
-	r.samples[op] = append(r.samples[op], d)
 }
 
-func (g *generator) pick(v *vu) string {
-	total := 0
-	for _, n := range opNames() {
-		total += operations[n].weight
-	}
+// pick draws an operation by weight.
+func pick(v *vu, names []string, total int) string {
 	x := v.rnd.IntN(total)
-	for _, n := range opNames() {
+	for _, n := range names {
 		if x < operations[n].weight {
 			return n
 		}
 		x -= operations[n].weight
 	}
-	return "product"
+	return names[len(names)-1]
 }
 
 // runMix runs -vus virtual users through the weighted mix: a closed loop, as fast as answers come.
 func (g *generator) runMix(ctx context.Context) *report {
 	rec := newRecorder()
+	names := opNames()
+	total := 0
+	for _, n := range names {
+		total += operations[n].weight
+	}
 	var measuring atomic.Bool
 	ctx, cancel := context.WithTimeout(ctx, g.o.warmup+g.o.duration)
 	defer cancel()
 	time.AfterFunc(g.o.warmup, func() { measuring.Store(true) })
-	var start time.Time
-	var startOnce sync.Once
 	var wg sync.WaitGroup
 	for i := 0; i < g.o.vus; i++ {
 		wg.Add(1)
@@ -71,47 +78,103 @@ func (g *generator) runMix(ctx context.Context) *report {
 			defer wg.Done()
 			v := g.newVU(seed)
 			for ctx.Err() == nil {
-				op := g.pick(v)
+				name := pick(v, names, total)
+				op := operations[name]
+				if op.prepare != nil {
+					if err := op.prepare(v, ctx); err != nil {
+						if ctx.Err() == nil && measuring.Load() {
+							rec.record(name, 0, fmt.Errorf("prepare: %w", err))
+						}
+						continue
+					}
+				}
 				t0 := time.Now()
-				err := operations[op].run(v, ctx)
+				err := op.run(v, ctx)
 				if ctx.Err() != nil {
 					return
 				}
 				if measuring.Load() {
-					startOnce.Do(func() { start = t0 })
-					rec.record(op, time.Since(t0), err)
+					rec.record(name, time.Since(t0), err)
 				}
 			}
 		}(uint64(i + 1))
 	}
 	wg.Wait()
-	return rec.report(g.o, time.Since(start))
+	return rec.report(g.o, g.o.duration)
 }
 
+// maxInFlight bounds the requests an open-loop run keeps waiting: past it the server is not
+// keeping up, and the arrivals that could not start are counted instead of piling up goroutines.
+const maxInFlight = 2000
+
 // runRate starts one operation at a fixed rate whatever the latency (an open loop), so a slow
-// answer cannot hide by slowing the arrivals.
+// answer cannot hide by slowing the arrivals. Arrivals are due on a fixed schedule; when the
+// generator wakes late it starts every arrival already due, and reports how late it was.
 func (g *generator) runRate(ctx context.Context) *report {
 	rec := newRecorder()
 	op := operations[g.o.op]
-	interval := time.Second / time.Duration(g.o.rate)
-	pool := make(chan *vu, 4096)
-	for i := 0; i < cap(pool); i++ {
-		pool <- g.newVU(uint64(i + 1))
+	run := op.run
+	if g.o.target == "floor" {
+		run = op.floor
 	}
-	var wg sync.WaitGroup
+	pool := make(chan *vu, 512)
+	var prepWG sync.WaitGroup
+	vus := make([]*vu, cap(pool))
+	for i := range vus {
+		vus[i] = g.newVU(uint64(i + 1))
+	}
+	if op.prepare != nil { // carts for the pool, before the clock starts
+		var next atomic.Int64
+		for range 8 {
+			prepWG.Add(1)
+			go func() {
+				defer prepWG.Done()
+				for i := next.Add(1) - 1; int(i) < len(vus); i = next.Add(1) - 1 {
+					_ = op.prepare(vus[i], ctx)
+				}
+			}()
+		}
+		prepWG.Wait()
+	}
+	for _, v := range vus {
+		pool <- v
+	}
+	var (
+		wg       sync.WaitGroup
+		inFlight atomic.Int64
+		skipped  atomic.Int64
+		lagMu    sync.Mutex
+		lags     []time.Duration
+	)
 	fire := func(measure bool) {
+		if inFlight.Load() >= maxInFlight {
+			if measure {
+				skipped.Add(1)
+			}
+			return
+		}
 		var v *vu
 		select {
 		case v = <-pool:
 		default:
 			v = g.newVU(uint64(time.Now().UnixNano()))
 		}
+		inFlight.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer inFlight.Add(-1)
+			if op.prepare != nil {
+				if err := op.prepare(v, ctx); err != nil {
+					if measure {
+						rec.record(g.o.op, 0, fmt.Errorf("prepare: %w", err))
+					}
+					return
+				}
+			}
 			t0 := time.Now()
-			err := op.run(v, ctx)
-			if measure {
+			err := run(v, ctx)
+			if measure && ctx.Err() == nil {
 				rec.record(g.o.op, time.Since(t0), err)
 			}
 			select {
@@ -120,44 +183,68 @@ func (g *generator) runRate(ctx context.Context) *report {
 			}
 		}()
 	}
+	interval := time.Second / time.Duration(g.o.rate)
 	for _, phase := range []struct {
 		d       time.Duration
 		measure bool
 	}{{g.o.warmup, false}, {g.o.duration, true}} {
-		ticker := time.NewTicker(interval)
-		end := time.Now().Add(phase.d)
-		for time.Now().Before(end) && ctx.Err() == nil {
-			<-ticker.C
+		start := time.Now()
+		n := int64(phase.d / interval)
+		for i := int64(0); i < n && ctx.Err() == nil; i++ {
+			due := start.Add(time.Duration(i) * interval)
+			if wait := time.Until(due); wait > 0 {
+				time.Sleep(wait)
+			} else if phase.measure && i%16 == 0 {
+				lagMu.Lock()
+				lags = append(lags, -wait)
+				lagMu.Unlock()
+			}
 			fire(phase.measure)
 		}
-		ticker.Stop()
 	}
 	wg.Wait()
-	return rec.report(g.o, g.o.duration)
+	rep := rec.report(g.o, g.o.duration)
+	rep.Skipped = int(skipped.Load())
+	if len(lags) > 0 {
+		sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+		rep.GeneratorLagP99ms = ms(pct(lags, 99))
+	}
+	return rep
 }
 
 // report is what one run measured; it is printed as a table and appended to a JSON file.
 type report struct {
-	Label    string               `json:"label"`
-	Mode     string               `json:"mode"`
-	VUs      int                  `json:"vus,omitempty"`
-	Rate     int                  `json:"rate,omitempty"`
-	Seconds  float64              `json:"seconds"`
-	At       time.Time            `json:"at"`
-	Ops      map[string]*opResult `json:"operations"`
-	Costs    map[string]*opCost   `json:"graphqlOperationCosts,omitempty"`
-	TotalRPS float64              `json:"totalPerSecond"`
+	Label  string `json:"label"`
+	Mode   string `json:"mode"`
+	Target string `json:"target"`
+	Op     string `json:"op,omitempty"`
+	VUs    int    `json:"vus,omitempty"`
+	Rate   int    `json:"rate,omitempty"`
+	// Seconds is the measured time.
+	Seconds float64              `json:"seconds"`
+	At      time.Time            `json:"at"`
+	Ops     map[string]*opResult `json:"operations"`
+	Costs   map[string]*opCost   `json:"graphqlOperationCosts,omitempty"`
+	// TotalRPS counts answered operations per second.
+	TotalRPS float64 `json:"totalPerSecond"`
+	// Skipped arrivals of an open-loop run could not start: maxInFlight requests were waiting.
+	Skipped int `json:"skippedArrivals,omitempty"`
+	// GeneratorLagP99ms is how late the generator started arrivals (it shares the CPUs).
+	GeneratorLagP99ms float64 `json:"generatorLagP99ms,omitempty"`
+	// LoadAverage is the machine's one-minute load average before and after the run.
+	LoadAverage [2]float64 `json:"loadAverage"`
 }
 
 type opResult struct {
-	Count  int     `json:"count"`
-	Errors int     `json:"errors"`
-	PerSec float64 `json:"perSecond"`
-	P50ms  float64 `json:"p50ms"`
-	P95ms  float64 `json:"p95ms"`
-	P99ms  float64 `json:"p99ms"`
-	MaxMs  float64 `json:"maxMs"`
-	Error  string  `json:"firstError,omitempty"`
+	Count   int     `json:"count"`
+	Errors  int     `json:"errors"`
+	SoldOut int     `json:"soldOut,omitempty"`
+	PerSec  float64 `json:"perSecond"`
+	P50ms   float64 `json:"p50ms"`
+	P95ms   float64 `json:"p95ms"`
+	P99ms   float64 `json:"p99ms"`
+	MaxMs   float64 `json:"maxMs"`
+	Error   string  `json:"firstError,omitempty"`
 }
 
 // opCost is the server-side cost of one GraphQL operation name, averaged over its requests.
@@ -168,11 +255,12 @@ type opCost struct {
 }
 
 func (r *recorder) report(o options, elapsed time.Duration) *report {
-	rep := &report{Label: o.label, Mode: o.mode, Seconds: elapsed.Seconds(), At: time.Now().UTC(), Ops: map[string]*opResult{}}
+	rep := &report{Label: o.label, Mode: o.mode, Target: o.target, Seconds: elapsed.Seconds(), At: time.Now().UTC(),
+		Ops: map[string]*opResult{}}
 	if o.mode == "mix" {
 		rep.VUs = o.vus
 	} else {
-		rep.Rate = o.rate
+		rep.Rate, rep.Op = o.rate, o.op
 	}
 	names := map[string]bool{}
 	for n := range r.samples {
@@ -184,7 +272,7 @@ func (r *recorder) report(o options, elapsed time.Duration) *report {
 	for n := range names {
 		s := r.samples[n]
 		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-		res := &opResult{Count: len(s), Errors: r.errors[n], Error: r.firstErr[n]}
+		res := &opResult{Count: len(s), Errors: r.errors[n], SoldOut: r.soldOut[n], Error: r.firstErr[n]}
 		if elapsed > 0 {
 			res.PerSec = float64(len(s)) / elapsed.Seconds()
 		}
@@ -208,11 +296,11 @@ func pct(sorted []time.Duration, p int) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// Server metrics the cost columns are computed from (see app/metrics).
+// Server metrics the cost columns are computed from (package metrics).
 const (
-	metricRequests = "storefront_graphql_requests_total"
-	metricSQL      = "storefront_sql_statements_total"
-	metricRedis    = "storefront_redis_commands_total"
+	metricRequests = "graphql_operations_total"
+	metricSQL      = "graphql_operation_sql_statements_total"
+	metricRedis    = "graphql_operation_redis_commands_total"
 )
 
 // metrics maps a metric name to its values summed by operation label.
@@ -242,6 +330,9 @@ func scrapeMetrics(ctx context.Context, c *http.Client, base string) (metrics, e
 		for _, name := range []string{metricRequests, metricSQL, metricRedis} {
 			if !strings.HasPrefix(line, name+"{") {
 				continue
+			}
+			if name == metricRequests && label(line, "outcome") == "rejected" {
+				continue // refused before running: no cost recorded for it
 			}
 			op := label(line, "operation")
 			val, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
@@ -284,36 +375,39 @@ func (rep *report) addCosts(before, after metrics) {
 	}
 }
 
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func (rep *report) print(w io.Writer) {
-	fmt.Fprintf(w, "\n%s (%s, %.0fs)\n", rep.Label, rep.Mode, rep.Seconds)
+	fmt.Fprintf(w, "\n%s (%s, target %s, %.0fs, load average %.1f → %.1f)\n", rep.Label, rep.Mode, rep.Target, rep.Seconds,
+		rep.LoadAverage[0], rep.LoadAverage[1])
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "operation\tcount\terrors\treq/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
-	names := make([]string, 0, len(rep.Ops))
-	for n := range rep.Ops {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	fmt.Fprintln(tw, "operation\tcount\terrors\tsold out\treq/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
+	for _, n := range sortedKeys(rep.Ops) {
 		r := rep.Ops[n]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", n, r.Count, r.Errors, r.PerSec, r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", n, r.Count, r.Errors, r.SoldOut, r.PerSec, r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	}
-	fmt.Fprintf(tw, "total\t\t\t%.0f\t\t\t\t\t\n", rep.TotalRPS)
+	fmt.Fprintf(tw, "total\t\t\t\t%.0f\t\t\t\t\t\n", rep.TotalRPS)
 	tw.Flush()
-	for _, n := range names {
+	for _, n := range sortedKeys(rep.Ops) {
 		if e := rep.Ops[n].Error; e != "" {
 			fmt.Fprintf(w, "  first %s error: %s\n", n, e)
 		}
+	}
+	if rep.Skipped > 0 || rep.GeneratorLagP99ms > 0 {
+		fmt.Fprintf(w, "  arrivals skipped (server not keeping up): %d; generator lag p99 %.1f ms\n", rep.Skipped, rep.GeneratorLagP99ms)
 	}
 	if len(rep.Costs) > 0 {
 		fmt.Fprintln(w, "\nserver cost per GraphQL operation")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "operation\trequests\tSQL/op\tRedis/op\t")
-		ops := make([]string, 0, len(rep.Costs))
-		for n := range rep.Costs {
-			ops = append(ops, n)
-		}
-		sort.Strings(ops)
-		for _, n := range ops {
+		for _, n := range sortedKeys(rep.Costs) {
 			c := rep.Costs[n]
 			fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t\n", n, c.Requests, c.SQLPerOp, c.RedisPerOp)
 		}

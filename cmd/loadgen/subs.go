@@ -64,14 +64,16 @@ func (g *generator) runSubs(ctx context.Context, n int, w io.Writer) (*subsResul
 	start := time.Now()
 	sem := make(chan struct{}, 128)
 	var openWG sync.WaitGroup
+	var firstErr atomic.Value
 	for i := 0; i < n; i++ {
 		sem <- struct{}{}
 		openWG.Add(1)
 		go func() {
 			defer func() { <-sem }()
-			c, err := subscribe(subCtx, wsURL, cartID)
+			c, err := subscribe(subCtx, wsURL, cartID, clientAddr(i))
 			openWG.Done()
 			if err != nil {
+				firstErr.CompareAndSwap(nil, err.Error())
 				return
 			}
 			opened.Add(1)
@@ -107,6 +109,9 @@ func (g *generator) runSubs(ctx context.Context, n int, w io.Writer) (*subsResul
 	openWG.Wait()
 	openSecs := time.Since(start).Seconds()
 	fmt.Fprintf(w, "opened %d/%d subscriptions in %.1fs\n", opened.Load(), n, openSecs)
+	if e := firstErr.Load(); e != nil {
+		fmt.Fprintf(w, "  first error: %s\n", e)
+	}
 	time.Sleep(2 * time.Second) // let the server settle before reading its memory
 	heap1, rss1, err := g.serverMemory(ctx)
 	if err != nil {
@@ -143,13 +148,21 @@ func (g *generator) runSubs(ctx context.Context, n int, w io.Writer) (*subsResul
 	return res, nil
 }
 
-// subscribe opens one graphql-transport-ws connection with a cartUpdated subscription.
-func subscribe(ctx context.Context, url, cartID string) (*websocket.Conn, error) {
+// clientAddr is the address the i-th subscriber claims in X-Forwarded-For. The server caps
+// websockets per client address; ten thousand shoppers come from many addresses, so the
+// benchmark runs the server with TRUSTED_PROXIES=127.0.0.1/32 and gives each its own.
+func clientAddr(i int) string {
+	return fmt.Sprintf("10.%d.%d.%d", (i>>16)&255, (i>>8)&255, i&255)
+}
+
+// subscribe opens one graphql-transport-ws connection with a cartUpdated subscription. It sends
+// no Origin: it is not a browser page.
+func subscribe(ctx context.Context, url, cartID, addr string) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{
 		Subprotocols: []string{"graphql-transport-ws"},
-		HTTPHeader:   http.Header{"Origin": []string{"http://localhost"}},
+		HTTPHeader:   http.Header{"X-Forwarded-For": []string{addr}},
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The load benchmark behind `make bench`: a large catalog on its own database, the server and the
+# plain-HTTP floor (cmd/floor) on their own ports, and cmd/loadgen driving them, RUNS times over.
+# Each run writes its JSON lines to bench-results/<stamp>/run-N.jsonl; the medians over the runs
+# are printed at the end and written to bench-results/<stamp>/summary.json.
+#
+# The database storefront_bench is created for each run from a template (storefront_bench_tpl,
+# built once: migrated, seeded with BENCH_PRODUCTS products and BENCH_USERS users), so every run
+# starts from the same stock and `make run`'s database is never touched. Redis keys live under a
+# prefix of their own per run and are deleted afterwards.
+#
+# Knobs (environment): RUNS (3), BENCH_DURATION (20s), BENCH_WARMUP (5s), MIX_VUS (64),
+# PRODUCT_RATE (1000), CART_RATE (500), CHECKOUT_RATE (200), SUBS (10000), BENCH_PRODUCTS (10000),
+# BENCH_USERS (1000), SERVER_PORT (18080), FLOOR_PORT (18081), BENCH_RESEED=1 rebuilds the
+# template, PPROF=on profiles the server on 127.0.0.1:6061 (PPROF_ADDR), SKIP="subs checkout …"
+# leaves steps out (mix product cart checkout subs).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+eval "$(scripts/stack.sh up)"
+
+runs="${RUNS:-3}"
+duration="${BENCH_DURATION:-20s}"
+warmup="${BENCH_WARMUP:-5s}"
+mix_vus="${MIX_VUS:-64}"
+product_rate="${PRODUCT_RATE:-1000}"
+cart_rate="${CART_RATE:-500}"
+checkout_rate="${CHECKOUT_RATE:-200}"
+subs="${SUBS:-10000}"
+products="${BENCH_PRODUCTS:-10000}"
+users="${BENCH_USERS:-1000}"
+server_port="${SERVER_PORT:-18080}"
+floor_port="${FLOOR_PORT:-18081}"
+skip=" ${SKIP:-} "
+
+db="storefront_bench"
+tpl="storefront_bench_tpl"
+# The stack's URL with another database name in its path.
+db_url() { sed -E "s#/[^/?]+(\\?|\$)#/$1\\1#" <<<"$DATABASE_URL"; }
+admin_url="$(db_url postgres)"
+bench_url="$(db_url "$db")"
+tpl_url="$(db_url "$tpl")"
+psql_admin() { psql "$admin_url" -qAtX -v ON_ERROR_STOP=1 "$@"; }
+
+log "building the server, the floor and the load generator"
+go build -o bin/server . && go build -o bin/floor ./cmd/floor && go build -o bin/loadgen ./cmd/loadgen
+
+# The template is rebuilt when missing, asked for, or made by other migrations, seed code or sizes.
+fingerprint="$( (cat migrations/*.sql seed/*.go; echo "$products $users") | sha1sum | cut -c1-16)"
+current="$(psql_admin -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$tpl'")"
+if [ "${BENCH_RESEED:-0}" = 1 ] || [ "$current" != "$fingerprint" ]; then
+  log "building the template database $tpl ($products products, $users users); this takes a while once"
+  psql_admin -c "DROP DATABASE IF EXISTS $tpl"
+  psql_admin -c "CREATE DATABASE $tpl"
+  DATABASE_URL="$tpl_url" bin/server migrate >/dev/null
+  DATABASE_URL="$tpl_url" bin/server seed -products "$products" -users "$users" >/dev/null
+  # The stock every run starts from, for the consistency check after the checkouts.
+  psql "$tpl_url" -qAtX -v ON_ERROR_STOP=1 \
+    -c "CREATE TABLE bench_stock_before AS SELECT product_id, on_hand FROM inventory" \
+    -c "VACUUM ANALYZE"
+  psql_admin -c "COMMENT ON DATABASE $tpl IS '$fingerprint'"
+fi
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="bench-results/$stamp"
+mkdir -p "$out"
+# 10,000 websockets need as many descriptors in the server and in the load generator.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+log "results in $out; open files limit $(ulimit -n); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+pids=()
+stop_all() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+trap stop_all EXIT
+
+wait_ready() {
+  for _ in $(seq 1 100); do
+    curl -fsS "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  log "$1 did not answer"; return 1
+}
+
+for run in $(seq 1 "$runs"); do
+  file="$out/run-$run.jsonl"
+  prefix="bench:$stamp:$run:"
+  log "run $run/$runs: fresh $db from $tpl"
+  psql_admin -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db TEMPLATE $tpl"
+
+  env_common=(DATABASE_URL="$bench_url" REDIS_URL="$REDIS_URL" REDIS_PREFIX="$prefix" APP_ENV=development
+    RATE_LIMIT=off JWT_SECRET="bench-only-secret-0123456789abcdef0123456789" ACCESS_TOKEN_TTL=1h
+    CART_GUEST_TTL=1h)
+  env "${env_common[@]}" PORT="$server_port" PPROF="${PPROF:-off}" PPROF_ADDR="${PPROF_ADDR:-127.0.0.1:6061}" \
+    bin/server serve >"$out/server-$run.log" 2>&1 &
+  pids+=($!)
+  env "${env_common[@]}" PORT="$floor_port" bin/floor >"$out/floor-$run.log" 2>&1 &
+  pids+=($!)
+  wait_ready "http://127.0.0.1:$server_port/readyz"
+  wait_ready "http://127.0.0.1:$floor_port/healthz"
+
+  lg=(bin/loadgen -url "http://127.0.0.1:$server_port" -floor-url "http://127.0.0.1:$floor_port"
+    -duration "$duration" -warmup "$warmup" -users "$users" -catalog "$products" -out "$file")
+  if [[ "$skip" != *" mix "* ]]; then
+    "${lg[@]}" -mode mix -vus "$mix_vus"
+  fi
+  if [[ "$skip" != *" product "* ]]; then
+    "${lg[@]}" -mode rate -op product -rate "$product_rate"
+    "${lg[@]}" -mode rate -op product -rate "$product_rate" -target floor
+  fi
+  if [[ "$skip" != *" cart "* ]]; then
+    "${lg[@]}" -mode rate -op cartAdd -rate "$cart_rate"
+    "${lg[@]}" -mode rate -op cartAdd -rate "$cart_rate" -target floor
+  fi
+  if [[ "$skip" != *" checkout "* ]]; then
+    "${lg[@]}" -mode rate -op checkout -rate "$checkout_rate"
+    # Stock after the checkouts: what was sold left on_hand, what is unpaid is reserved, and
+    # nothing sold more than it had.
+    psql "$bench_url" -qAtX -v ON_ERROR_STOP=1 >>"$file" <<'SQL'
+WITH sold AS (
+  SELECT ol.product_id,
+         sum(ol.quantity) FILTER (WHERE o.status IN ('PAID', 'SHIPPED', 'DELIVERED')) AS sold,
+         sum(ol.quantity) FILTER (WHERE o.status = 'PENDING_PAYMENT') AS held
+  FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+  GROUP BY ol.product_id)
+SELECT row_to_json(c) FROM (
+  SELECT 'stock' AS check,
+    count(*) FILTER (WHERE i.on_hand <> b.on_hand - coalesce(s.sold, 0)) AS on_hand_mismatch,
+    count(*) FILTER (WHERE i.reserved <> coalesce(s.held, 0)) AS reserved_mismatch,
+    count(*) FILTER (WHERE i.available < 0) AS negative_available,
+    count(*) FILTER (WHERE coalesce(s.sold, 0) + coalesce(s.held, 0) > b.on_hand) AS oversold,
+    count(*) FILTER (WHERE i.available = 0) AS sold_out_products,
+    coalesce(sum(s.sold), 0) AS units_sold,
+    (SELECT count(*) FROM orders WHERE status = 'PAID') AS paid_orders
+  FROM inventory i JOIN bench_stock_before b USING (product_id) LEFT JOIN sold s USING (product_id)) c;
+SQL
+    tail -n1 "$file" >&2
+  fi
+  if [[ "$skip" != *" subs "* ]]; then
+    "${lg[@]}" -mode subs -subs "$subs"
+  fi
+  stop_all
+  # This run's Redis keys only: the shared Redis holds others' data.
+  redis-cli -u "$REDIS_URL" --scan --pattern "${prefix}*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" unlink >/dev/null
+done
+
+bin/loadgen -mode summarize -summary-json "$out/summary.json" "$out"/run-*.jsonl | tee "$out/summary.txt"
