@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +22,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns()
+	}
 	cfg.ConnConfig.Tracer = countingTracer{}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -31,6 +36,14 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	return pool, nil
 }
+
+// defaultMaxConns sizes the pool when DATABASE_URL does not (pool_max_conns=N). pgx's own default,
+// one connection per CPU (at least four), starves a small machine: a transaction holds its
+// connection across several round trips, during which neither Go nor Postgres is busy with it,
+// so at a few hundred checkouts a second requests queued for a connection while both sides
+// idled (scripts/bench.sh). Sixteen keeps Postgres busy without crowding it; Postgres needs
+// max_connections for every instance's pool.
+func defaultMaxConns() int32 { return int32(max(16, 4*runtime.GOMAXPROCS(0))) }
 
 // StatementCounter counts the SQL statements run on behalf of one context: tests use it to prove
 // that loaders batch, and the server to count statements per GraphQL operation.
