@@ -186,7 +186,9 @@ type generator struct {
 	slugs  []string
 	ids    []string
 	terms  []string
-	tokens []string // access tokens of signed-in bench users
+	// tokens holds the access tokens of signed-in bench users not in a checkout right now: a user
+	// has one cart, so two checkouts of one user at once would check out each other's cart.
+	tokens chan string
 }
 
 func newGenerator(ctx context.Context, o options) (*generator, error) {
@@ -239,7 +241,7 @@ func (g *generator) listCatalog(ctx context.Context, n int) error {
 // login signs in the first n bench users, a few at a time (each login verifies an argon2id hash,
 // which is meant to be slow), so checkouts spread over many accounts as in a real store.
 func (g *generator) login(ctx context.Context, n int) error {
-	g.tokens = make([]string, n)
+	tokens := make([]string, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -264,13 +266,20 @@ func (g *generator) login(ctx context.Context, n int) error {
 					errs <- fmt.Errorf("login %s: %w", email, err)
 					return
 				}
-				g.tokens[i] = data.Login.AccessToken
+				tokens[i] = data.Login.AccessToken
 			}
 		}()
 	}
 	wg.Wait()
 	close(errs)
-	return <-errs
+	if err := <-errs; err != nil {
+		return err
+	}
+	g.tokens = make(chan string, n)
+	for _, t := range tokens {
+		g.tokens <- t
+	}
+	return nil
 }
 
 // gql posts one GraphQL request and decodes data into out; GraphQL errors become Go errors.
@@ -498,10 +507,16 @@ var errSoldOut = fmt.Errorf("sold out")
 // out, pay with tok_visa. Half of the purchases are of a few hot products, so some sell out
 // during the run and the stock check after it has something to prove.
 func (v *vu) checkoutAndPay(ctx context.Context) error {
-	if len(v.g.tokens) == 0 {
+	if v.g.tokens == nil {
 		return fmt.Errorf("no signed-in users")
 	}
-	token := v.g.tokens[v.rnd.IntN(len(v.g.tokens))]
+	var token string
+	select {
+	case token = <-v.g.tokens: // waiting for a free user is part of the time: the server is slow
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { v.g.tokens <- token }()
 	id, _ := v.product()
 	if v.rnd.IntN(2) == 0 {
 		id = v.g.ids[v.rnd.IntN(min(v.g.o.hot, len(v.g.ids)))]
