@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"storefront/app"
 	"storefront/resolvers/relay"
 	"storefront/testsupport"
 )
@@ -214,7 +215,8 @@ func TestAnotherUsersOrderIsNotFound(t *testing.T) {
 
 func TestMyOrdersNewestFirstWithCursorsAndStatusFilter(t *testing.T) {
 	t.Parallel()
-	s := newShop(t, nil)
+	// Fifteen socks in five orders: more than the daily purchase cap, which is not under test here.
+	s := newShop(t, func(c *app.Config) { c.PurchaseCapPerDay = 0 })
 	p := s.product("Sock", 300, 50)
 	c, user := s.customer()
 	var ids []string

@@ -113,6 +113,11 @@ func (s *Service) PayOrder(ctx context.Context, userID int64, in PayInput) (PayR
 				return PayResult{}, fmt.Errorf("charge payment %d: %w", p.ID, err)
 			}
 			if err := s.store.InTx(ctx, func(tx Tx) error {
+				// The key row first: the transaction above and every duplicate request take the key
+				// before the payment, so taking the payment first here could deadlock with them.
+				if _, _, err := tx.LockKey(k); err != nil {
+					return err
+				}
 				if err := s.applyCharge(tx, p.ID, charge); err != nil {
 					return err
 				}
