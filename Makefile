@@ -3,8 +3,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 STACK := scripts/stack.sh
-# The stack's URLs, as exports, for recipes that need them.
-ENV = eval "$$($(STACK) up)"
+# The stack's URLs, as exports, for recipes that need them. A stack that fails to start stops
+# the recipe here, instead of letting it run on without DATABASE_URL.
+ENV = stack_env="$$($(STACK) up)" && eval "$$stack_env"
 
 .PHONY: run test test-cluster build stack stop migrate seed generate vet fmt bench bench-go fuzz clean
 
