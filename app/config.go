@@ -82,8 +82,8 @@ func (c Config) Production() bool { return c.Env == "production" }
 
 // Defaults of the local stack started by scripts/stack.sh.
 const (
-	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:55432/storefront?sslmode=disable"
-	DefaultRedisURL    = "redis://127.0.0.1:56379/0"
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:15432/storefront?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:16379/0"
 )
 
 // LoadConfig reads the configuration through getenv, validating every value, and reports all

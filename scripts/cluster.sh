@@ -8,9 +8,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="${STACK_DATA:-$root/.data}"
-pg_port="${STACK_PG_PORT:-55432}"
-replica_port="${STACK_REPLICA_PORT:-55433}"
-cluster_ports=(${STACK_CLUSTER_PORTS:-47001 47002 47003})
+pg_port="${STACK_PG_PORT:-15432}"
+replica_port="${STACK_REPLICA_PORT:-15433}"
+cluster_ports=(${STACK_CLUSTER_PORTS:-17001 17002 17003})
 replica_dir="$data/postgres-replica"
 cluster_dir="$data/redis-cluster"
 

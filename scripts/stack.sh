@@ -11,8 +11,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="${STACK_DATA:-$root/.data}"
-pg_port="${STACK_PG_PORT:-55432}"
-redis_port="${STACK_REDIS_PORT:-56379}"
+# Ports below the kernel's ephemeral range (32768 and up), so a busy client's outgoing
+# connections can never be holding them when the stack starts.
+pg_port="${STACK_PG_PORT:-15432}"
+redis_port="${STACK_REDIS_PORT:-16379}"
 pg_dir="$data/postgres"
 redis_dir="$data/redis"
 db_name="storefront"
