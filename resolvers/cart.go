@@ -190,22 +190,8 @@ func (r *subscriptionResolver) CartUpdated(ctx context.Context, cartID string) (
 	if err != nil {
 		return nil, err
 	}
-	views, err := r.Carts.Subscribe(ctx, cartCaller(ctx), key)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan *model.Cart, 1)
-	go func() {
-		defer close(out)
-		for v := range views {
-			select {
-			case out <- toCart(v):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	// The cart service converts and delivers each change itself: no goroutine per subscriber.
+	return cart.Watch(r.Carts, ctx, cartCaller(ctx), key, toCart)
 }
 
 // parseLineInputs turns API lines into domain lines. Lines with an unusable product id become

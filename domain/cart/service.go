@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,10 @@ type Service struct {
 	redisBudget time.Duration
 	// redisPausedUntil (unix nanoseconds) skips Redis after a failure; see redisCall.
 	redisPausedUntil atomic.Int64
+
+	// feeds are the carts watched on this instance, by id (see Watch).
+	feedsMu sync.Mutex
+	feeds   map[string]*feed
 }
 
 // NewService builds the cart service. catalog reads outside any transaction (for cart reads).
@@ -314,58 +319,6 @@ func (s *Service) Changed(ctx context.Context, id string) error {
 	}
 	s.written(ctx, c)
 	return nil
-}
-
-// Subscribe streams the cart after each change until ctx ends or the caller can no longer see
-// it (merged into a user's cart, checked out, expired). Each change is read afresh, so nothing
-// computed for one event is reused for the next.
-func (s *Service) Subscribe(ctx context.Context, caller Caller, id string) (<-chan View, error) {
-	msgs, cancel, err := s.events.Subscribe(ctx, channel(id))
-	if err != nil {
-		return nil, fmt.Errorf("subscribe to cart: %w", err)
-	}
-	// Subscribed before checking access, so no change between the two is missed.
-	if _, err := s.Get(ctx, caller, id); err != nil {
-		cancel()
-		return nil, err
-	}
-	out := make(chan View, 1)
-	go func() {
-		defer close(out)
-		defer cancel()
-		var last int64
-		for {
-			var msg []byte
-			var ok bool
-			select {
-			case <-ctx.Done():
-				return
-			case msg, ok = <-msgs:
-				if !ok {
-					return
-				}
-			}
-			version, _ := strconv.ParseInt(string(msg), 10, 64)
-			if version <= last {
-				continue
-			}
-			v, err := s.getAtLeast(ctx, caller, id, version)
-			if errors.Is(err, apperr.ErrNotFound) {
-				return
-			}
-			if err != nil {
-				s.log.WarnContext(ctx, "cart subscription: reload failed", "err", err)
-				continue
-			}
-			last = v.Version
-			select {
-			case out <- v:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
 }
 
 // DeleteExpiredGuestCarts deletes guest carts unchanged for longer than age, from Postgres and
