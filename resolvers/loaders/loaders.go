@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -116,8 +117,27 @@ func With(ctx context.Context, l *Loaders) context.Context {
 // For returns the loaders of ctx, or nil when none were put there (a background job, a test
 // calling a resolver directly); callers then use New for a fresh set.
 func For(ctx context.Context) *Loaders {
-	l, _ := ctx.Value(ctxKey{}).(*Loaders)
-	return l
+	switch l := ctx.Value(ctxKey{}).(type) {
+	case *Loaders:
+		return l
+	case *lazyLoaders:
+		return l.get()
+	}
+	return nil
+}
+
+// lazyLoaders makes one set of loaders on first use. A subscription event gets these: a
+// subscription waits, often for minutes, with its next event's context already made, and most
+// events of a small selection never load anything.
+type lazyLoaders struct {
+	once sync.Once
+	src  Source
+	l    *Loaders
+}
+
+func (z *lazyLoaders) get() *Loaders {
+	z.once.Do(func() { z.l = New(z.src) })
+	return z.l
 }
 
 // Middleware gives every HTTP request fresh loaders. A websocket upgrade gets none: the
@@ -155,7 +175,7 @@ func (PerEvent) Validate(graphql.ExecutableSchema) error { return nil }
 func (e PerEvent) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if graphql.HasOperationContext(ctx) {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
-			ctx = With(ctx, New(e.Source))
+			ctx = context.WithValue(ctx, ctxKey{}, &lazyLoaders{src: e.Source})
 		}
 	}
 	return next(ctx)
