@@ -64,6 +64,8 @@ type options struct {
 	label     string
 	subs      int
 	summaryTo string
+	pprofURL  string
+	hold      time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.target, "target", "graphql", "graphql, or floor (the product and cartAdd operations without GraphQL)")
 	fs.StringVar(&o.mode, "mode", "mix", "mix, rate, subs or summarize")
 	fs.IntVar(&o.subs, "subs", 10000, "open subscriptions for -mode subs")
+	fs.DurationVar(&o.hold, "hold", 0, "for -mode subs: keep the subscriptions open this long before the change, to profile the server")
+	fs.StringVar(&o.pprofURL, "pprof-url", "", "the server's pprof listener (PPROF=on), for -mode subs to collect garbage before reading memory")
 	fs.StringVar(&o.op, "op", "product", "operation for -mode rate: "+strings.Join(opNames(), ", "))
 	fs.IntVar(&o.rate, "rate", 1000, "arrivals per second for -mode rate")
 	fs.IntVar(&o.vus, "vus", 32, "virtual users for -mode mix")
@@ -181,11 +185,11 @@ func loadAverage() float64 {
 // generator holds what virtual users share: the HTTP client, the catalog they browse and the
 // sessions of the signed-in bench users.
 type generator struct {
-	o      options
-	http   *http.Client
-	slugs  []string
-	ids    []string
-	terms  []string
+	o     options
+	http  *http.Client
+	slugs []string
+	ids   []string
+	terms []string
 	// tokens holds the access tokens of signed-in bench users not in a checkout right now: a user
 	// has one cart, so two checkouts of one user at once would check out each other's cart.
 	tokens chan string

@@ -18,21 +18,26 @@ import (
 // subsResult is what -mode subs measured: many open cartUpdated subscriptions on one server, the
 // memory they hold there, and how long one cart change takes to reach all of them.
 type subsResult struct {
-	Label           string    `json:"label"`
-	Subscriptions   int       `json:"subscriptions"`
-	Opened          int       `json:"opened"`
-	OpenSeconds     float64   `json:"openSeconds"`
-	HeapBytesBefore float64   `json:"serverHeapBytesBefore"`
-	HeapBytesAfter  float64   `json:"serverHeapBytesAfter"`
-	RSSBefore       float64   `json:"serverRSSBytesBefore"`
-	RSSAfter        float64   `json:"serverRSSBytesAfter"`
-	KiBPerSubHeap   float64   `json:"kibPerSubscriptionHeap"`
-	KiBPerSubRSS    float64   `json:"kibPerSubscriptionRSS"`
-	Delivered       int       `json:"delivered"`
-	DeliveryP50ms   float64   `json:"deliveryP50ms"`
-	DeliveryP99ms   float64   `json:"deliveryP99ms"`
-	DeliveryMaxms   float64   `json:"deliveryMaxMs"`
-	At              time.Time `json:"at"`
+	Label         string  `json:"label"`
+	Subscriptions int     `json:"subscriptions"`
+	Opened        int     `json:"opened"`
+	OpenSeconds   float64 `json:"openSeconds"`
+	// Server memory before opening and with every subscription open: Go heap in use (after a
+	// collection, when the server's pprof listener lets the generator ask for one), goroutine
+	// stacks, and the resident set.
+	Before serverMem `json:"serverBefore"`
+	After  serverMem `json:"serverAfter"`
+	// GCForced says the heap figures were read after a collection.
+	GCForced       bool      `json:"gcForced"`
+	Goroutines     float64   `json:"goroutinesPerSubscription"`
+	KiBPerSubHeap  float64   `json:"kibPerSubscriptionHeap"`
+	KiBPerSubStack float64   `json:"kibPerSubscriptionStack"`
+	KiBPerSubRSS   float64   `json:"kibPerSubscriptionRSS"`
+	Delivered      int       `json:"delivered"`
+	DeliveryP50ms  float64   `json:"deliveryP50ms"`
+	DeliveryP99ms  float64   `json:"deliveryP99ms"`
+	DeliveryMaxms  float64   `json:"deliveryMaxMs"`
+	At             time.Time `json:"at"`
 }
 
 // runSubs opens n subscriptions to one guest cart's cartUpdated over graphql-transport-ws, then
@@ -45,7 +50,7 @@ func (g *generator) runSubs(ctx context.Context, n int, w io.Writer) (*subsResul
 		return nil, err
 	}
 	cartID := cart.CartCreate.Cart.ID
-	heap0, rss0, err := g.serverMemory(ctx)
+	mem0, err := g.serverMemory(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -113,16 +118,36 @@ func (g *generator) runSubs(ctx context.Context, n int, w io.Writer) (*subsResul
 		fmt.Fprintf(w, "  first error: %s\n", e)
 	}
 	time.Sleep(2 * time.Second) // let the server settle before reading its memory
-	heap1, rss1, err := g.serverMemory(ctx)
+	mem1, err := g.serverMemory(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if g.o.hold > 0 {
+		fmt.Fprintf(w, "holding them open for %s (-hold), for profiling\n", g.o.hold)
+		time.Sleep(g.o.hold)
+	}
 
-	id := g.ids[0]
-	changedAt.Store(time.Now().UnixNano())
-	if err := g.gql(ctx, "", `mutation CartAdd($cart: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $cart, lines: $lines) { cart { id } } }`,
-		map[string]any{"cart": cartID, "lines": []map[string]any{{"productId": id, "quantity": 1}}}, nil); err != nil {
+	var inStock struct {
+		Products struct{ Nodes []struct{ ID string } }
+	}
+	if err := g.gql(ctx, "", `query InStock { products(first: 1, filter: {inStock: true}) { nodes { id } } }`, nil, &inStock); err != nil {
 		return nil, err
+	}
+	if len(inStock.Products.Nodes) == 0 {
+		return nil, fmt.Errorf("no product in stock to add")
+	}
+	var added struct {
+		CartLinesAdd struct {
+			UserErrors []struct{ Code, Message string }
+		}
+	}
+	changedAt.Store(time.Now().UnixNano())
+	if err := g.gql(ctx, "", `mutation CartAdd($cart: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $cart, lines: $lines) { cart { id } userErrors { code message } } }`,
+		map[string]any{"cart": cartID, "lines": []map[string]any{{"productId": inStock.Products.Nodes[0].ID, "quantity": 1}}}, &added); err != nil {
+		return nil, err
+	}
+	if ue := added.CartLinesAdd.UserErrors; len(ue) > 0 {
+		return nil, fmt.Errorf("the cart change was refused: %v", ue)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for delivered.Load() < opened.Load() && time.Now().Before(deadline) {
@@ -132,19 +157,23 @@ func (g *generator) runSubs(ctx context.Context, n int, w io.Writer) (*subsResul
 	conns.Wait()
 
 	res := &subsResult{Label: g.o.label, Subscriptions: n, Opened: int(opened.Load()), OpenSeconds: openSecs,
-		HeapBytesBefore: heap0, HeapBytesAfter: heap1, RSSBefore: rss0, RSSAfter: rss1,
+		Before: mem0, After: mem1, GCForced: mem0.gcForced && mem1.gcForced,
 		Delivered: int(delivered.Load()), At: time.Now().UTC()}
-	if res.Opened > 0 {
-		res.KiBPerSubHeap = (heap1 - heap0) / float64(res.Opened) / 1024
-		res.KiBPerSubRSS = (rss1 - rss0) / float64(res.Opened) / 1024
+	if n := float64(res.Opened); n > 0 {
+		res.Goroutines = (mem1.Goroutines - mem0.Goroutines) / n
+		res.KiBPerSubHeap = (mem1.Heap - mem0.Heap) / n / 1024
+		res.KiBPerSubStack = (mem1.Stack - mem0.Stack) / n / 1024
+		res.KiBPerSubRSS = (mem1.RSS - mem0.RSS) / n / 1024
 	}
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	if len(latencies) > 0 {
 		res.DeliveryP50ms, res.DeliveryP99ms = ms(pct(latencies, 50)), ms(pct(latencies, 99))
 		res.DeliveryMaxms = ms(latencies[len(latencies)-1])
 	}
-	fmt.Fprintf(w, "delivered to %d/%d: p50 %.0f ms, p99 %.0f ms, max %.0f ms; server memory per subscription: heap %.1f KiB, RSS %.1f KiB\n",
-		res.Delivered, res.Opened, res.DeliveryP50ms, res.DeliveryP99ms, res.DeliveryMaxms, res.KiBPerSubHeap, res.KiBPerSubRSS)
+	fmt.Fprintf(w, "delivered to %d/%d: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+		res.Delivered, res.Opened, res.DeliveryP50ms, res.DeliveryP99ms, res.DeliveryMaxms)
+	fmt.Fprintf(w, "server memory per subscription: heap %.1f KiB (after GC: %v), stacks %.1f KiB (%.1f goroutines), RSS %.1f KiB\n",
+		res.KiBPerSubHeap, res.GCForced, res.KiBPerSubStack, res.Goroutines, res.KiBPerSubRSS)
 	return res, nil
 }
 
@@ -193,32 +222,53 @@ func subscribe(ctx context.Context, url, cartID, addr string) (*websocket.Conn, 
 	return c, nil
 }
 
-// serverMemory reads the server's Go heap in use and its resident set size from /metrics.
-func (g *generator) serverMemory(ctx context.Context) (heap, rss float64, err error) {
+// serverMem is the server's memory as /metrics reports it.
+type serverMem struct {
+	Heap       float64 `json:"heapInuseBytes"`
+	Stack      float64 `json:"stackInuseBytes"`
+	RSS        float64 `json:"rssBytes"`
+	Goroutines float64 `json:"goroutines"`
+	gcForced   bool
+}
+
+// serverMemory reads the server's memory from /metrics. When -pprof-url reaches the server's
+// pprof listener it first asks for collections (heap?gc=1), so the heap is what is live rather
+// than whatever garbage the last collection left.
+func (g *generator) serverMemory(ctx context.Context) (serverMem, error) {
+	var m serverMem
+	// A few collections: each also halves the goroutine stacks that use less than a quarter of
+	// theirs, as a long-running server's regular collections do.
+	for i := 0; g.o.pprofURL != "" && i < 3; i++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.o.pprofURL+"/debug/pprof/heap?gc=1", nil)
+		if err != nil {
+			return m, err
+		}
+		if raw, status, err := g.do(req); err == nil && status == http.StatusOK && len(raw) > 0 {
+			m.gcForced = true
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.o.url+"/metrics", nil)
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
-	resp, err := g.http.Do(req)
+	raw, _, err := g.do(req)
 	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		var v float64
-		if _, e := fmt.Sscanf(line, "go_memstats_heap_inuse_bytes %g", &v); e == nil {
-			heap = v
-		}
-		if _, e := fmt.Sscanf(line, "process_resident_memory_bytes %g", &v); e == nil {
-			rss = v
+		for name, dest := range map[string]*float64{
+			"go_memstats_heap_inuse_bytes":  &m.Heap,
+			"go_memstats_stack_inuse_bytes": &m.Stack,
+			"process_resident_memory_bytes": &m.RSS,
+			"go_goroutines":                 &m.Goroutines,
+		} {
+			if rest, ok := strings.CutPrefix(line, name+" "); ok {
+				_, _ = fmt.Sscanf(rest, "%g", dest)
+			}
 		}
 	}
-	if heap == 0 {
-		return 0, 0, fmt.Errorf("/metrics has no go_memstats_heap_inuse_bytes")
+	if m.Heap == 0 {
+		return m, fmt.Errorf("/metrics has no go_memstats_heap_inuse_bytes")
 	}
-	return heap, rss, nil
+	return m, nil
 }

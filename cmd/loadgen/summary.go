@@ -118,12 +118,14 @@ type ratio struct {
 }
 
 type subsSummary struct {
-	Opened        float64 `json:"opened"`
-	Delivered     float64 `json:"delivered"`
-	DeliveryP99ms float64 `json:"deliveryP99ms"`
-	DeliveryMaxms float64 `json:"deliveryMaxMs"`
-	KiBPerSubHeap float64 `json:"kibPerSubscriptionHeap"`
-	KiBPerSubRSS  float64 `json:"kibPerSubscriptionRSS"`
+	Opened         float64 `json:"opened"`
+	Delivered      float64 `json:"delivered"`
+	DeliveryP99ms  float64 `json:"deliveryP99ms"`
+	DeliveryMaxms  float64 `json:"deliveryMaxMs"`
+	KiBPerSubHeap  float64 `json:"kibPerSubscriptionHeap"`
+	KiBPerSubStack float64 `json:"kibPerSubscriptionStack"`
+	KiBPerSubRSS   float64 `json:"kibPerSubscriptionRSS"`
+	Goroutines     float64 `json:"goroutinesPerSubscription"`
 }
 
 type target struct {
@@ -230,14 +232,16 @@ func summarize(files []string, w io.Writer, jsonOut string) error {
 		}
 	}
 	if len(subs) > 0 {
-		var op, de, p99, mx, heap, rss []float64
+		var op, de, p99, mx, heap, stack, rss, gor []float64
 		for _, x := range subs {
 			op, de = append(op, float64(x.Opened)), append(de, float64(x.Delivered))
 			p99, mx = append(p99, x.DeliveryP99ms), append(mx, x.DeliveryMaxms)
-			heap, rss = append(heap, x.KiBPerSubHeap), append(rss, x.KiBPerSubRSS)
+			heap, stack, rss = append(heap, x.KiBPerSubHeap), append(stack, x.KiBPerSubStack), append(rss, x.KiBPerSubRSS)
+			gor = append(gor, x.Goroutines)
 		}
 		s.Subs = &subsSummary{Opened: median(op), Delivered: median(de), DeliveryP99ms: median(p99),
-			DeliveryMaxms: median(mx), KiBPerSubHeap: median(heap), KiBPerSubRSS: median(rss)}
+			DeliveryMaxms: median(mx), KiBPerSubHeap: median(heap), KiBPerSubStack: median(stack),
+			KiBPerSubRSS: median(rss), Goroutines: median(gor)}
 	}
 	s.Targets = s.judge()
 	s.print(w)
@@ -291,10 +295,12 @@ func (s *summary) judge() []target {
 			Met: done >= 0.97*float64(rate) && o.Errors == 0 && stockOK})
 	}
 	if s.Subs != nil {
+		perSub := s.Subs.KiBPerSubHeap + s.Subs.KiBPerSubStack
 		out = append(out, target{Name: "10,000 subscriptions, one update delivered to all within 2 s, under 20 KiB each",
-			Result: fmt.Sprintf("%.0f open, %.0f delivered, max %.0f ms, %.1f KiB heap (%.1f KiB RSS) each",
-				s.Subs.Opened, s.Subs.Delivered, s.Subs.DeliveryMaxms, s.Subs.KiBPerSubHeap, s.Subs.KiBPerSubRSS),
-			Met: s.Subs.Opened >= 10000 && s.Subs.Delivered >= s.Subs.Opened && s.Subs.DeliveryMaxms < 2000 && s.Subs.KiBPerSubHeap < 20})
+			Result: fmt.Sprintf("%.0f open, %.0f delivered, max %.0f ms; %.1f KiB each (heap %.1f + stacks %.1f for %.1f goroutines; RSS %.1f)",
+				s.Subs.Opened, s.Subs.Delivered, s.Subs.DeliveryMaxms, perSub, s.Subs.KiBPerSubHeap, s.Subs.KiBPerSubStack,
+				s.Subs.Goroutines, s.Subs.KiBPerSubRSS),
+			Met: s.Subs.Opened >= 10000 && s.Subs.Delivered >= s.Subs.Opened && s.Subs.DeliveryMaxms < 2000 && perSub < 20})
 	}
 	for _, l := range sortedKeys(s.Overhead) {
 		r := s.Overhead[l]
