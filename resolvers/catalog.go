@@ -89,19 +89,42 @@ func (r *queryResolver) Product(ctx context.Context, id *string, slug *string) (
 		}
 		return r.publishedProduct(ctx, key)
 	case slug != nil:
-		p, err := r.Catalog.ProductBySlug(ctx, *slug)
+		return r.productBySlug(ctx, *slug)
+	}
+	return nil, apperr.Input("id", "give an id or a slug")
+}
+
+// productBySlug answers product(slug:). A page that shows the seller or the images reads them with
+// the product in one statement, and primes the loaders with them.
+func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.Product, error) {
+	fields := productSelection(ctx)
+	if !fields["seller"] && !fields["images"] {
+		p, err := r.Catalog.ProductBySlug(ctx, slug)
 		if errors.Is(err, apperr.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if err := r.primeProducts(ctx, []catalog.Product{p}, productSelection(ctx)); err != nil {
+		if err := r.primeProducts(ctx, []catalog.Product{p}, fields); err != nil {
 			return nil, err
 		}
 		return productModel(p), nil
 	}
-	return nil, apperr.Input("id", "give an id or a slug")
+	d, err := r.Catalog.ProductDetailsBySlug(ctx, slug)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := r.loaders(ctx)
+	l.Seller.Prime(ctx, d.Seller.ID, d.Seller)
+	l.Images.Prime(ctx, d.Product.ID, d.Images)
+	if err := r.primeProducts(ctx, []catalog.Product{d.Product}, map[string]bool{"category": fields["category"]}); err != nil {
+		return nil, err
+	}
+	return productModel(d.Product), nil
 }
 
 func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {

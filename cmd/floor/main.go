@@ -24,8 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"storefront/app"
 	"storefront/domain/apperr"
 	"storefront/domain/cart"
@@ -146,45 +144,29 @@ func moneyOf(a money.Amount) moneyJSON {
 	return moneyJSON{Amount: a.String(), CurrencyCode: money.Currency}
 }
 
-// product answers what the ProductPage document asks: the product by slug (its stock and rating
-// come with it), then its category (from the cached tree), and its seller and images, one
-// look-up each, concurrently.
+// product answers what the ProductPage document asks: the product by slug with its stock,
+// rating, seller and images (one statement), and its category from the cached tree.
 func (f *floor) product(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := f.catalog.ProductBySlug(ctx, r.URL.Query().Get("slug"))
+	d, err := f.catalog.ProductDetailsBySlug(ctx, r.URL.Query().Get("slug"))
 	if err != nil {
 		f.fail(w, "product", err)
 		return
 	}
+	p := d.Product
 	categories, err := f.catalog.CategoriesByIDs(ctx, []int64{p.CategoryID})
 	if err != nil {
 		f.fail(w, "category", err)
-		return
-	}
-	// The seller and the images concurrently, as the GraphQL resolver primes them.
-	var sellers map[int64]catalog.Seller
-	var images map[int64][]catalog.Image
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		sellers, err = f.catalog.SellersByIDs(gctx, []int64{p.SellerID})
-		return err
-	})
-	g.Go(func() (err error) {
-		images, err = f.catalog.ImagesByProductIDs(gctx, []int64{p.ID})
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		f.fail(w, "seller and images", err)
 		return
 	}
 	out := productJSON{
 		ID: relay.IntID(relay.KindProduct, p.ID), Slug: p.Slug, Name: p.Name, Description: p.Description,
 		Price:    moneyOf(p.Price),
 		Category: ref{ID: relay.IntID(relay.KindCategory, p.CategoryID), Name: categories[p.CategoryID].Name},
-		Seller:   ref{ID: relay.IntID(relay.KindSeller, p.SellerID), Name: sellers[p.SellerID].Name},
-		Images:   make([]imageJSON, 0, len(images[p.ID])),
+		Seller:   ref{ID: relay.IntID(relay.KindSeller, p.SellerID), Name: d.Seller.Name},
+		Images:   make([]imageJSON, 0, len(d.Images)),
 	}
-	for _, img := range images[p.ID] {
+	for _, img := range d.Images {
 		j := imageJSON{URL: img.URL}
 		if img.AltText != "" {
 			alt := img.AltText

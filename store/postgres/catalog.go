@@ -232,6 +232,33 @@ func (s *CatalogStore) ProductBySlug(ctx context.Context, slug string) (catalog.
 	return p, nil
 }
 
+// ProductDetailsBySlug reads the product with slug, its seller and its images in one statement.
+func (s *CatalogStore) ProductDetailsBySlug(ctx context.Context, slug string) (catalog.ProductDetails, error) {
+	var d catalog.ProductDetails
+	var urls, alts []string
+	p, err := scanProduct(s.pool.QueryRow(ctx, `SELECT `+productColumns+`, s.id, s.slug, s.name,
+			coalesce(img.urls, '{}'), coalesce(img.alts, '{}')
+		FROM `+productJoins+`
+		JOIN sellers s ON s.id = p.seller_id
+		LEFT JOIN LATERAL (
+			SELECT array_agg(url ORDER BY position, id) AS urls,
+				array_agg(coalesce(alt_text, '') ORDER BY position, id) AS alts
+			FROM product_images WHERE product_id = p.id) img ON true
+		WHERE p.slug = $1`, slug), &d.Seller.ID, &d.Seller.Slug, &d.Seller.Name, &urls, &alts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, apperr.ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("product details by slug: %w", err)
+	}
+	d.Product = p
+	d.Images = make([]catalog.Image, len(urls))
+	for i := range urls {
+		d.Images[i] = catalog.Image{URL: urls[i], AltText: alts[i]}
+	}
+	return d, nil
+}
+
 // Categories returns every category.
 func (s *CatalogStore) Categories(ctx context.Context) ([]catalog.Category, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, coalesce(parent_id, 0), slug, name, position FROM categories`)
