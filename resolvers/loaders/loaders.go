@@ -126,9 +126,9 @@ func For(ctx context.Context) *Loaders {
 	return nil
 }
 
-// lazyLoaders makes one set of loaders on first use. A subscription event gets these: a
-// subscription waits, often for minutes, with its next event's context already made, and most
-// events of a small selection never load anything.
+// lazyLoaders makes one set of loaders on first use. Requests and subscription events get these:
+// many requests (a cart read, a mutation without product fields) never load anything, and a
+// subscription waits, often for minutes, with its next event's context already made.
 type lazyLoaders struct {
 	once sync.Once
 	src  Source
@@ -140,7 +140,7 @@ func (z *lazyLoaders) get() *Loaders {
 	return z.l
 }
 
-// Middleware gives every HTTP request fresh loaders. A websocket upgrade gets none: the
+// Middleware gives every HTTP request fresh loaders, made on first use. A websocket upgrade gets none: the
 // connection lives for minutes and carries many subscription events, and one cache across them
 // would serve the first event's data to all the later ones; PerEvent gives each event its own.
 func Middleware(src Source) func(http.Handler) http.Handler {
@@ -150,7 +150,7 @@ func Middleware(src Source) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(With(r.Context(), New(src))))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &lazyLoaders{src: src})))
 		})
 	}
 }
