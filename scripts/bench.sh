@@ -15,9 +15,10 @@
 #
 # Knobs (environment): RUNS (3), BENCH_DURATION (20s), BENCH_WARMUP (5s), MIX_VUS (64),
 # PRODUCT_RATE (1000), CART_RATE (500), CHECKOUT_RATE (200), SUBS (10000), BENCH_PRODUCTS (10000),
-# BENCH_USERS (1000), SERVER_PORT (18080), FLOOR_PORT (18081), BENCH_RESEED=1 rebuilds the
-# template, PPROF=on profiles the server on 127.0.0.1:6061 (PPROF_ADDR), SKIP="subs checkout …"
-# leaves steps out (mix product cart checkout subs).
+# OVERHEAD_RATE (200), BENCH_USERS (1000), SERVER_PORT (18080), FLOOR_PORT (18081),
+# BENCH_RESEED=1 rebuilds the template, SKIP="subs checkout …" leaves steps out (mix product cart
+# checkout subs). The server serves pprof on PPROF_ADDR (127.0.0.1:6061): the subscription run
+# asks it for collections before reading memory, and it is there to profile a run.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -31,12 +32,14 @@ duration="${BENCH_DURATION:-20s}"
 warmup="${BENCH_WARMUP:-5s}"
 mix_vus="${MIX_VUS:-64}"
 product_rate="${PRODUCT_RATE:-1000}"
+overhead_rate="${OVERHEAD_RATE:-200}"
 cart_rate="${CART_RATE:-500}"
 checkout_rate="${CHECKOUT_RATE:-200}"
 subs="${SUBS:-10000}"
 products="${BENCH_PRODUCTS:-10000}"
 users="${BENCH_USERS:-1000}"
 server_port="${SERVER_PORT:-18080}"
+pprof_addr="${PPROF_ADDR:-127.0.0.1:6061}"
 floor_port="${FLOOR_PORT:-18081}"
 skip=" ${SKIP:-} "
 
@@ -100,7 +103,7 @@ for run in $(seq 1 "$runs"); do
   env_common=(DATABASE_URL="$bench_url" REDIS_URL="$REDIS_URL" REDIS_PREFIX="$prefix" APP_ENV=development
     RATE_LIMIT=off JWT_SECRET="bench-only-secret-0123456789abcdef0123456789" ACCESS_TOKEN_TTL=1h
     CART_GUEST_TTL=1h TRUSTED_PROXIES=127.0.0.1/32)
-  env "${env_common[@]}" PORT="$server_port" PPROF="${PPROF:-off}" PPROF_ADDR="${PPROF_ADDR:-127.0.0.1:6061}" \
+  env "${env_common[@]}" PORT="$server_port" PPROF=on PPROF_ADDR="$pprof_addr" \
     bin/server serve >"$out/server-$run.log" 2>&1 &
   pids+=($!)
   env "${env_common[@]}" PORT="$floor_port" bin/floor >"$out/floor-$run.log" 2>&1 &
@@ -113,13 +116,19 @@ for run in $(seq 1 "$runs"); do
   if [[ "$skip" != *" mix "* ]]; then
     "${lg[@]}" -mode mix -vus "$mix_vus"
   fi
+  # Each pair at the target rate, then at a low rate where neither side queues, so the ratio
+  # there is the GraphQL layer's own cost rather than the queue of whichever saturates first.
   if [[ "$skip" != *" product "* ]]; then
-    "${lg[@]}" -mode rate -op product -rate "$product_rate"
-    "${lg[@]}" -mode rate -op product -rate "$product_rate" -target floor
+    for rate in "$product_rate" "$overhead_rate"; do
+      "${lg[@]}" -mode rate -op product -rate "$rate"
+      "${lg[@]}" -mode rate -op product -rate "$rate" -target floor
+    done
   fi
   if [[ "$skip" != *" cart "* ]]; then
-    "${lg[@]}" -mode rate -op cartAdd -rate "$cart_rate"
-    "${lg[@]}" -mode rate -op cartAdd -rate "$cart_rate" -target floor
+    for rate in "$cart_rate" "$overhead_rate"; do
+      "${lg[@]}" -mode rate -op cartAdd -rate "$rate"
+      "${lg[@]}" -mode rate -op cartAdd -rate "$rate" -target floor
+    done
   fi
   if [[ "$skip" != *" checkout "* ]]; then
     "${lg[@]}" -mode rate -op checkout -rate "$checkout_rate"
@@ -146,7 +155,7 @@ SQL
     tail -n1 "$file" >&2
   fi
   if [[ "$skip" != *" subs "* ]]; then
-    "${lg[@]}" -mode subs -subs "$subs"
+    "${lg[@]}" -mode subs -subs "$subs" -pprof-url "http://$pprof_addr"
   fi
   stop_all
   # This run's Redis keys only: the shared Redis holds others' data.

@@ -6,6 +6,7 @@
 //
 //	GET  /product?slug=…        product with price, images, category, seller, stock and rating
 //	POST /cart/{id}/lines       {"lines":[{"productId":"…","quantity":1}]} → the priced cart
+//	GET  /metrics               the process's CPU and memory, for CPU per request
 //
 // It reads the server's environment (DATABASE_URL, REDIS_URL, REDIS_PREFIX, PORT, …). It is a
 // benchmark's yardstick, not a second API: it has no authentication and serves guest carts only.
@@ -23,6 +24,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"storefront/app"
 	"storefront/domain/apperr"
@@ -86,6 +89,8 @@ func (f *floor) routes() http.Handler {
 	mux.HandleFunc("GET /product", f.product)
 	mux.HandleFunc("POST /cart/{id}/lines", f.cartAdd)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	// The process series only (CPU, memory), so the load generator can report CPU per request.
+	mux.Handle("GET /metrics", promhttp.Handler())
 	return mux
 }
 

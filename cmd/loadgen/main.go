@@ -137,6 +137,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read /metrics: %w", err)
 	}
+	served := o.url // whose CPU the operations cost
+	if o.target == "floor" {
+		served = o.floorURL
+	}
+	cpu0, err := scrapeMetrics(ctx, g.http, served)
+	if err != nil {
+		return fmt.Errorf("read %s/metrics: %w", served, err)
+	}
 	var rep *report
 	switch o.mode {
 	case "mix":
@@ -150,8 +158,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read /metrics: %w", err)
 	}
+	cpu1, err := scrapeMetrics(ctx, g.http, served)
+	if err != nil {
+		return fmt.Errorf("read %s/metrics: %w", served, err)
+	}
 	if o.target == "graphql" {
 		rep.addCosts(before, after)
+	}
+	if n := rep.TotalRPS * rep.Seconds; n > 0 {
+		warm := n * (o.warmup + o.duration).Seconds() / o.duration.Seconds() // warm-up ran at the same pace
+		rep.ServerCPUms = (cpu1[metricCPU][""] - cpu0[metricCPU][""]) * 1000 / warm
 	}
 	rep.LoadAverage = [2]float64{load0, loadAverage()}
 	rep.print(stdout)

@@ -233,6 +233,9 @@ type report struct {
 	GeneratorLagP99ms float64 `json:"generatorLagP99ms,omitempty"`
 	// LoadAverage is the machine's one-minute load average before and after the run.
 	LoadAverage [2]float64 `json:"loadAverage"`
+	// ServerCPUms is the CPU time the server under load (GraphQL or floor) spent per answered
+	// operation, warm-up and other traffic included: steadier than latency on a shared machine.
+	ServerCPUms float64 `json:"serverCpuMsPerOp,omitempty"`
 }
 
 type opResult struct {
@@ -301,6 +304,7 @@ const (
 	metricRequests = "graphql_operations_total"
 	metricSQL      = "graphql_operation_sql_statements_total"
 	metricRedis    = "graphql_operation_redis_commands_total"
+	metricCPU      = "process_cpu_seconds_total"
 )
 
 // metrics maps a metric name to its values summed by operation label.
@@ -325,6 +329,12 @@ func scrapeMetrics(ctx context.Context, c *http.Client, base string) (metrics, e
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, metricCPU+" "); ok {
+			if v, err := strconv.ParseFloat(rest, 64); err == nil {
+				out[metricCPU] = map[string]float64{"": v}
+			}
 			continue
 		}
 		for _, name := range []string{metricRequests, metricSQL, metricRedis} {
@@ -402,6 +412,9 @@ func (rep *report) print(w io.Writer) {
 	}
 	if rep.Skipped > 0 || rep.GeneratorLagP99ms > 0 {
 		fmt.Fprintf(w, "  arrivals skipped (server not keeping up): %d; generator lag p99 %.1f ms\n", rep.Skipped, rep.GeneratorLagP99ms)
+	}
+	if rep.ServerCPUms > 0 {
+		fmt.Fprintf(w, "  server CPU per operation: %.3f ms\n", rep.ServerCPUms)
 	}
 	if len(rep.Costs) > 0 {
 		fmt.Fprintln(w, "\nserver cost per GraphQL operation")
