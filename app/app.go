@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,7 +39,7 @@ type App struct {
 	router http.Handler
 
 	// workers run beside the HTTP server until shutdown: outbox relay, expiry sweeps.
-	workers []func(context.Context)
+	workers []worker
 	// shuttingDown flips /readyz to 503 as soon as a stop begins, so load balancers drain us.
 	shuttingDown atomic.Bool
 
@@ -157,9 +156,8 @@ func (a *App) wireIdentity() error {
 	a.deps.Identity = a.identity
 	a.sessionWatch = newSessionWatch()
 	a.revocationsReady = make(chan struct{})
-	a.workers = append(a.workers, a.listenForRevocations, func(ctx context.Context) {
-		a.sweepSessions(ctx, sessions)
-	})
+	a.addWorker("session revocation listener", a.listenForRevocations)
+	a.addWorker("ended session sweep", func(ctx context.Context) { a.sweepSessions(ctx, sessions) })
 	return nil
 }
 
@@ -195,18 +193,14 @@ func (a *App) Close() {
 
 // Serve answers HTTP on ln and runs the workers until ctx is cancelled, then stops gracefully:
 // readiness turns 503 at once, new connections are refused, in-flight requests get up to the
-// shutdown timeout to finish, and workers are stopped and waited for.
+// shutdown timeout to finish, and workers are stopped and waited for. The whole stop ends within
+// ShutdownTimeout, of which the workers are promised the last workerStopReserve.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	srv := a.httpServer(ctx)
+	conns := newConnTracker()
+	srv := a.httpServer(ctx, conns)
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	for _, w := range a.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w(workerCtx)
-		}()
-	}
+	defer stopWorkers()
+	workers := a.startWorkers(workerCtx)
 
 	serveErr := make(chan error, 1)
 	go func() {
@@ -221,24 +215,22 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	var stopBy time.Time
 	select {
 	case err = <-serveErr:
+		stopBy = time.Now().Add(a.cfg.ShutdownTimeout)
 	case <-ctx.Done():
 		a.shuttingDown.Store(true)
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
 		stopBy = time.Now().Add(a.cfg.ShutdownTimeout)
-		shutdownCtx, cancel := context.WithDeadline(context.Background(), stopBy)
-		a.drain(shutdownCtx)
-		// Shutdown closes the listeners, waits for in-flight requests, and (RegisterOnShutdown)
-		// closes the websockets, which it does not track; then we wait for those too.
-		err = errors.Join(srv.Shutdown(shutdownCtx), waitFor(shutdownCtx, &a.ws.wg, "websockets"))
+		httpCtx, cancel := context.WithDeadline(context.Background(), stopBy.Add(-a.workerStopReserve()))
+		a.drain(httpCtx)
+		// Shutdown closes the listeners and idle connections, waits for in-flight requests, and
+		// (RegisterOnShutdown) closes the spare connections it would wait for and the websockets,
+		// which it does not track; then we wait for those too.
+		err = errors.Join(shutdownHTTP(httpCtx, srv, conns), a.ws.wait(httpCtx))
 		cancel()
 	}
-	if stopBy.IsZero() {
-		stopBy = time.Now().Add(a.cfg.ShutdownTimeout)
-	}
-	// Workers get what is left of the same budget: a stop must end within ShutdownTimeout.
 	stopWorkers()
 	workersCtx, cancel := context.WithDeadline(context.Background(), stopBy)
-	err = errors.Join(err, waitFor(workersCtx, &wg, "workers"))
+	err = errors.Join(err, waitForWorkers(workersCtx, workers))
 	cancel()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -247,4 +239,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// workerStopReserve is the part of ShutdownTimeout kept for the workers, so that requests that
+// outlast their share are reported as such, not as workers that had no time left to stop.
+func (a *App) workerStopReserve() time.Duration {
+	return min(a.cfg.ShutdownTimeout/5, time.Second)
 }

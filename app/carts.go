@@ -22,7 +22,7 @@ func (a *App) wireCarts() {
 		a.log,
 	)
 	a.deps.Carts = a.Carts
-	a.workers = append(a.workers, a.sweepGuestCarts)
+	a.addWorker("guest cart sweep", a.sweepGuestCarts)
 }
 
 // sweepGuestCarts deletes guest carts untouched for CartGuestTTL, every CartSweepInterval, until

@@ -102,7 +102,7 @@ func (a *App) wireCheckout(hub sredis.PubSub, carts checkout.CartRefresher) {
 		gatewayURL = strings.TrimRight(a.cfg.PublicURL, "/") + "/sandbox/payments"
 		a.sandbox = sandbox.New(postgres.NewSandboxStore(a.Pool), cc.WebhookSecret,
 			strings.TrimRight(a.cfg.PublicURL, "/")+"/webhooks/payments", cc.SandboxAsyncDelay, a.log)
-		a.workers = append(a.workers, a.sandbox.Run)
+		a.addWorker("sandbox webhook sender", a.sandbox.Run)
 		if a.cfg.Production() {
 			a.log.Warn("PAYMENT_GATEWAY_URL is not set: payments go to the built-in sandbox, which moves no money")
 		}
@@ -124,11 +124,9 @@ func (a *App) wireCheckout(hub sredis.PubSub, carts checkout.CartRefresher) {
 		}, a.log, opts...)
 	a.Checkout = svc
 	a.deps.Checkout = svc
-	a.workers = append(a.workers,
-		func(ctx context.Context) { svc.RunOutbox(ctx, cc.OutboxInterval) },
-		func(ctx context.Context) { svc.RunExpiry(ctx, cc.ExpiryInterval) },
-		func(ctx context.Context) { svc.RunReconciler(ctx, cc.ReconcileInterval) },
-	)
+	a.addWorker("outbox relay", func(ctx context.Context) { svc.RunOutbox(ctx, cc.OutboxInterval) })
+	a.addWorker("reservation expiry", func(ctx context.Context) { svc.RunExpiry(ctx, cc.ExpiryInterval) })
+	a.addWorker("payment reconciler", func(ctx context.Context) { svc.RunReconciler(ctx, cc.ReconcileInterval) })
 }
 
 // mountCheckout adds the payment webhook and, when it is the gateway, the sandbox provider.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,7 +48,8 @@ func (a *App) initEdge() error {
 
 // httpServer is the HTTP server of Serve, with the configured timeouts. Its WriteTimeout does not
 // reach websockets: net/http clears a connection's deadlines when the connection is hijacked.
-func (a *App) httpServer(ctx context.Context) *http.Server {
+// conns follows its connections (see connTracker).
+func (a *App) httpServer(ctx context.Context, conns *connTracker) *http.Server {
 	t := a.cfg.Timeouts
 	srv := &http.Server{
 		Handler:           a.router,
@@ -61,11 +61,13 @@ func (a *App) httpServer(ctx context.Context) *http.Server {
 		// Requests outlive a cancelled Serve context: a shutdown lets them finish.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ErrorLog:    slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ConnState:   conns.setState,
 	}
 	if a.cfg.TLS() {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	srv.RegisterOnShutdown(a.ws.goingAway)
+	srv.RegisterOnShutdown(conns.closeNew)
 	return srv
 }
 
@@ -82,17 +84,23 @@ func (a *App) drain(ctx context.Context) {
 	}
 }
 
-// waitFor waits for wg until ctx ends, naming what is still running when it gives up.
-func waitFor(ctx context.Context, wg *sync.WaitGroup, what string) error {
+// wait waits until every websocket has ended or ctx ends, then says how many are still open.
+func (h *wsHub) wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
-		wg.Wait()
+		h.wg.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("%s still running: %w", what, ctx.Err())
 	}
+	h.mu.Lock()
+	open := len(h.conns)
+	h.mu.Unlock()
+	if open == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d websockets still open: %w", open, ctx.Err())
 }

@@ -63,7 +63,7 @@ func TestServeStopsWithinTheShutdownTimeout(t *testing.T) {
 		cfg:     Config{ShutdownTimeout: 300 * time.Millisecond},
 		log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		router:  http.NotFoundHandler(),
-		workers: []func(context.Context){func(context.Context) { <-release }},
+		workers: []worker{{name: "stuck worker", run: func(context.Context) { <-release }}},
 	}
 	a.ws = newWSHub(WebsocketLimits{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -76,7 +76,7 @@ func TestServeStopsWithinTheShutdownTimeout(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "workers still running") {
+		if err == nil || !strings.Contains(err.Error(), "workers still running (stuck worker)") {
 			t.Fatalf("Serve = %v; want the stuck worker named", err)
 		}
 	case <-time.After(10 * time.Second):
