@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -464,4 +465,38 @@ func TestChargeForTheWrongAmountIsRefundedNotAccepted(t *testing.T) {
 	eventually(t, "the short charge to be refunded", func() bool {
 		return s.count(`SELECT count(*) FROM payments WHERE reference = 'pay_short' AND status = 'REFUNDED'`) == 1
 	})
+}
+
+// A worker waiting on a payment gateway that does not answer stops with the server: its call is
+// cancelled, not waited out to the gateway client's own timeout (longer than the stop's).
+func TestStopCancelsAWorkerWaitingOnTheGateway(t *testing.T) {
+	t.Parallel()
+	asked := make(chan struct{}, 1)
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(silent.Close) // after the shop's stop: cleanups run last first
+	s := newShop(t, func(c *app.Config) {
+		c.Checkout.GatewayURL = silent.URL
+		c.Checkout.ReconcileAfter = time.Millisecond
+		c.Checkout.ReconcileInterval = 20 * time.Millisecond
+	})
+	orderID, _, _ := s.pendingOrder(1000, 3)
+	key, _ := relay.ParseIntID(orderID, relay.KindOrder)
+	if _, err := s.pool.Exec(context.Background(), `INSERT INTO payments (order_id, user_id, status, amount, currency, token, reference)
+		SELECT id, user_id, 'PENDING', total, 'USD', 'tok_visa', 'pay_unanswered' FROM orders WHERE id = $1`, key); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-asked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reconciler never asked the gateway")
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("stop with the reconciler waiting on the gateway: %v", err)
+	}
 }
