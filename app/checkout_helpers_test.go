@@ -37,7 +37,9 @@ func newShop(t testing.TB, edit func(*app.Config)) *shop {
 	cfg.Checkout.OutboxInterval = 50 * time.Millisecond
 	cfg.Checkout.ExpiryInterval = time.Hour
 	cfg.Checkout.ReconcileInterval = time.Hour
-	cfg.Checkout.SandboxAsyncDelay = 100 * time.Millisecond
+	// Long enough that payOrder has answered PENDING before the approval arrives, even on a
+	// loaded machine; short enough to keep the tests quick.
+	cfg.Checkout.SandboxAsyncDelay = 500 * time.Millisecond
 	if edit != nil {
 		edit(&cfg)
 	}
