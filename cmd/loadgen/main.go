@@ -34,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -132,7 +133,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	load0 := loadAverage()
+	load0, self0 := loadAverage(), ownCPU()
 	before, err := scrapeMetrics(ctx, g.http, o.url)
 	if err != nil {
 		return fmt.Errorf("read /metrics: %w", err)
@@ -165,9 +166,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if o.target == "graphql" {
 		rep.addCosts(before, after)
 	}
-	if n := rep.TotalRPS * rep.Seconds; n > 0 {
-		warm := n * (o.warmup + o.duration).Seconds() / o.duration.Seconds() // warm-up ran at the same pace
-		rep.ServerCPUms = (cpu1[metricCPU][""] - cpu0[metricCPU][""]) * 1000 / warm
+	answered := 0
+	for _, r := range rep.Ops {
+		answered += r.Count
+	}
+	if answered > 0 {
+		// The warm-up ran at the same pace; its operations cost CPU too.
+		all := float64(answered) * (o.warmup + o.duration).Seconds() / o.duration.Seconds()
+		rep.ServerCPUms = (cpu1[metricCPU][""] - cpu0[metricCPU][""]) * 1000 / all
+		rep.GeneratorCPUms = (ownCPU() - self0).Seconds() * 1000 / all
 	}
 	rep.LoadAverage = [2]float64{load0, loadAverage()}
 	rep.print(stdout)
@@ -196,6 +203,15 @@ func loadAverage() float64 {
 	var v float64
 	_, _ = fmt.Sscanf(string(raw), "%g", &v)
 	return v
+}
+
+// ownCPU is the CPU time this process has used, user and system.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // generator holds what virtual users share: the HTTP client, the catalog they browse and the

@@ -102,7 +102,9 @@ type summary struct {
 }
 
 type opSummary struct {
-	PerSec float64 `json:"perSecond"`
+	// GenCPUms is the load generator's own CPU per operation: it shares the machine.
+	GenCPUms float64 `json:"generatorCpuMsPerOp,omitempty"`
+	PerSec   float64 `json:"perSecond"`
 	// CPUms is the server's CPU per operation (of the whole run, see report.ServerCPUms).
 	CPUms   float64 `json:"serverCpuMsPerOp,omitempty"`
 	P50ms   float64 `json:"p50ms"`
@@ -172,7 +174,7 @@ func summarize(files []string, w io.Writer, jsonOut string) error {
 		}
 		s.Ops[l] = map[string]*opSummary{}
 		for op := range ops {
-			var per, p50, p95, p99, errs, sold, skipped, cpu []float64
+			var per, p50, p95, p99, errs, sold, skipped, cpu, gen []float64
 			for _, r := range runs {
 				rep := r.reports[l]
 				if rep == nil || rep.Ops[op] == nil {
@@ -181,12 +183,12 @@ func summarize(files []string, w io.Writer, jsonOut string) error {
 				o := rep.Ops[op]
 				per, p50, p95, p99 = append(per, o.PerSec), append(p50, o.P50ms), append(p95, o.P95ms), append(p99, o.P99ms)
 				errs, sold, skipped = append(errs, float64(o.Errors)), append(sold, float64(o.SoldOut)), append(skipped, float64(rep.Skipped))
-				cpu = append(cpu, rep.ServerCPUms)
+				cpu, gen = append(cpu, rep.ServerCPUms), append(gen, rep.GeneratorCPUms)
 			}
 			s.Ops[l][op] = &opSummary{PerSec: median(per), P50ms: median(p50), P95ms: median(p95), P99ms: median(p99),
 				Errors: median(errs), SoldOut: median(sold), Skipped: median(skipped)}
-			if rl := s.Ops[l]; len(rl) == 1 || l != "mix" {
-				rl[op].CPUms = median(cpu) // a mix's CPU is that of all its operations together
+			if l != "mix" { // a mix's CPU is that of all its operations together
+				s.Ops[l][op].CPUms, s.Ops[l][op].GenCPUms = median(cpu), median(gen)
 			}
 		}
 		// Server costs per GraphQL operation name, from whichever runs report them.
@@ -297,6 +299,7 @@ func (s *summary) judge() []target {
 		var rate int
 		_, _ = fmt.Sscanf(l[strings.IndexByte(l, '@')+1:], "%d", &rate)
 		met := o.P99ms < limit && o.Errors == 0 && o.Skipped == 0 && o.PerSec >= 0.97*float64(rate)
+		// perSecond counts the answers within the measured window only.
 		out = append(out, target{Name: fmt.Sprintf("%s p99 under %.0f ms at %d/s", op, limit, rate),
 			Result: fmt.Sprintf("p99 %.1f ms, %.0f/s, %.0f errors", o.P99ms, o.PerSec, o.Errors), Met: met})
 	}
@@ -311,7 +314,7 @@ func (s *summary) judge() []target {
 		}
 		done := o.PerSec
 		out = append(out, target{Name: fmt.Sprintf("checkout with payment at %d/s, no oversell", rate),
-			Result: fmt.Sprintf("%.0f/s done (%.0f sold out), p99 %.0f ms, %.0f errors, stock consistent in %d/%d checks",
+			Result: fmt.Sprintf("%.0f/s answered within the window (%.0f sold out), p99 %.0f ms, %.0f errors, stock consistent in %d/%d checks",
 				done, o.SoldOut, o.P99ms, o.Errors, countOK(s.Stock), len(s.Stock)),
 			Met: done >= 0.97*float64(rate) && o.Errors == 0 && stockOK})
 	}
@@ -344,15 +347,15 @@ func countOK(cs []*stockCheck) int {
 func (s *summary) print(w io.Writer) {
 	fmt.Fprintf(w, "\nMedians of %d runs\n\n", s.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\toperation\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tsold out\tCPU ms/op\t")
+	fmt.Fprintln(tw, "run\toperation\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tsold out\tserver CPU ms/op\tgenerator CPU ms/op\t")
 	for _, l := range sortedKeys(s.Ops) {
 		for _, op := range sortedKeys(s.Ops[l]) {
 			o := s.Ops[l][op]
-			cpu := "-"
+			cpu, gen := "-", "-"
 			if o.CPUms > 0 {
-				cpu = fmt.Sprintf("%.3f", o.CPUms)
+				cpu, gen = fmt.Sprintf("%.3f", o.CPUms), fmt.Sprintf("%.3f", o.GenCPUms)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%s\t\n", l, op, o.PerSec, o.P50ms, o.P95ms, o.P99ms, o.Errors, o.SoldOut, cpu)
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%s\t%s\t\n", l, op, o.PerSec, o.P50ms, o.P95ms, o.P99ms, o.Errors, o.SoldOut, cpu, gen)
 		}
 	}
 	tw.Flush()
