@@ -157,14 +157,10 @@ func (s *Service) Checkout(ctx context.Context, userID int64, in Input) (Result,
 		case errors.Is(err, errKeyVanished):
 			continue
 		case errors.As(err, &ps):
-			if relErr := s.store.ReleaseKey(ctx, k); relErr != nil {
-				s.log.Warn("release idempotency key", "err", relErr)
-			}
+			s.releaseKey(ctx, k)
 			return Result{Problems: ps}, nil
 		case err != nil:
-			if relErr := s.store.ReleaseKey(ctx, k); relErr != nil {
-				s.log.Warn("release idempotency key", "err", relErr)
-			}
+			s.releaseKey(ctx, k)
 			return Result{}, fmt.Errorf("checkout: %w", err)
 		case existing != 0:
 			return s.orderResult(ctx, existing)
@@ -179,6 +175,14 @@ func (s *Service) Checkout(ctx context.Context, userID int64, in Input) (Result,
 		return Result{Order: placed}, nil
 	}
 	return Result{}, errors.New("checkout: idempotency key kept changing hands")
+}
+
+// releaseKey frees the idempotency key of a request that placed nothing, so the client may retry
+// with the same key; failing to free it only means that retry needs a new key.
+func (s *Service) releaseKey(ctx context.Context, k Key) {
+	if err := s.store.ReleaseKey(ctx, k); err != nil {
+		s.log.Warn("release idempotency key", "err", err)
+	}
 }
 
 func reusedKey() Problems {

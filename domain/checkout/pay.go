@@ -95,14 +95,10 @@ func (s *Service) PayOrder(ctx context.Context, userID int64, in PayInput) (PayR
 		case errors.Is(err, errKeyVanished):
 			continue
 		case errors.As(err, &ps):
-			if relErr := s.store.ReleaseKey(ctx, k); relErr != nil {
-				s.log.Warn("release idempotency key", "err", relErr)
-			}
+			s.releaseKey(ctx, k)
 			return PayResult{Problems: ps}, nil
 		case err != nil:
-			if relErr := s.store.ReleaseKey(ctx, k); relErr != nil {
-				s.log.Warn("release idempotency key", "err", relErr)
-			}
+			s.releaseKey(ctx, k)
 			return PayResult{}, fmt.Errorf("pay order: %w", err)
 		}
 		if p.Status == payment.Pending {
