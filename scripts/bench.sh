@@ -102,7 +102,7 @@ for run in $(seq 1 "$runs"); do
 
   env_common=(DATABASE_URL="$bench_url" REDIS_URL="$REDIS_URL" REDIS_PREFIX="$prefix" APP_ENV=development
     RATE_LIMIT=off JWT_SECRET="bench-only-secret-0123456789abcdef0123456789" ACCESS_TOKEN_TTL=1h
-    CART_GUEST_TTL=1h TRUSTED_PROXIES=127.0.0.1/32)
+    CART_GUEST_TTL=1h TRUSTED_PROXIES=127.0.0.1/32 METRICS_TOKEN= DATABASE_REPLICA_URL=)
   env "${env_common[@]}" PORT="$server_port" PPROF=on PPROF_ADDR="$pprof_addr" \
     bin/server serve >"$out/server-$run.log" 2>&1 &
   pids+=($!)
