@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,21 +14,15 @@ import (
 // RedisClusterURL returns REDIS_CLUSTER_URL, the Redis Cluster of the scale-out tests, failing the
 // test when it is not set.
 func RedisClusterURL(t testing.TB) string {
-	u := os.Getenv("REDIS_CLUSTER_URL")
-	if u == "" {
-		t.Fatal("REDIS_CLUSTER_URL is not set: run the scale-out tests with `make test-cluster`, which starts a Redis Cluster and a Postgres replica")
-	}
-	return u
+	return requireEnv(t, "REDIS_CLUSTER_URL", howToSetClusterStack)
 }
+
+const howToSetClusterStack = "run the scale-out tests with `make test-cluster`, which starts a Redis Cluster and a Postgres replica"
 
 // ReplicaURL returns DATABASE_REPLICA_URL, a streaming replica of DATABASE_URL's server, failing
 // the test when it is not set.
 func ReplicaURL(t testing.TB) string {
-	u := os.Getenv("DATABASE_REPLICA_URL")
-	if u == "" {
-		t.Fatal("DATABASE_REPLICA_URL is not set: run the scale-out tests with `make test-cluster`, which starts a Redis Cluster and a Postgres replica")
-	}
-	return u
+	return requireEnv(t, "DATABASE_REPLICA_URL", howToSetClusterStack)
 }
 
 // ReplicaOf returns the URL of the test database dbURL (made by NewDatabase on the primary) on the

@@ -25,23 +25,23 @@ import (
 	sredis "storefront/store/redis"
 )
 
-// DatabaseURL returns the admin URL of the test Postgres, failing the test when none is set.
-func DatabaseURL(t testing.TB) string {
-	u := os.Getenv("DATABASE_URL")
+// requireEnv returns the environment variable name, failing the test loudly when it is not set:
+// a missing service is a broken setup, never a reason to skip.
+func requireEnv(t testing.TB, name, howToSet string) string {
+	u := os.Getenv(name)
 	if u == "" {
-		t.Fatal("DATABASE_URL is not set: run the tests with `make test`, which starts the local Postgres and Redis")
+		t.Fatal(name + " is not set: " + howToSet)
 	}
 	return u
 }
 
+const howToSetLocalStack = "run the tests with `make test`, which starts the local Postgres and Redis"
+
+// DatabaseURL returns the admin URL of the test Postgres, failing the test when none is set.
+func DatabaseURL(t testing.TB) string { return requireEnv(t, "DATABASE_URL", howToSetLocalStack) }
+
 // RedisURL returns the URL of the test Redis, failing the test when none is set.
-func RedisURL(t testing.TB) string {
-	u := os.Getenv("REDIS_URL")
-	if u == "" {
-		t.Fatal("REDIS_URL is not set: run the tests with `make test`, which starts the local Postgres and Redis")
-	}
-	return u
-}
+func RedisURL(t testing.TB) string { return requireEnv(t, "REDIS_URL", howToSetLocalStack) }
 
 var (
 	templateOnce sync.Once

@@ -10,24 +10,13 @@ import (
 
 	"storefront/domain/limits"
 	sredis "storefront/store/redis"
-	"storefront/testsupport"
 )
-
-func openRedis(t *testing.T) *sredis.Client {
-	t.Helper()
-	c, err := sredis.Open(context.Background(), testsupport.RedisURL(t), testsupport.NewRedisPrefix(t))
-	if err != nil {
-		t.Fatalf("open Redis: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // Concurrent checkouts of one customer never buy more than the cap of one product per day, and
 // released units may be bought again.
 func TestPurchaseCapHoldsUnderConcurrency(t *testing.T) {
 	t.Parallel()
-	pc := limits.NewPurchaseCap(sredis.NewPurchaseCounter(openRedis(t)), 10)
+	pc := limits.NewPurchaseCap(sredis.NewPurchaseCounter(openClient(t)), 10)
 	ctx := context.Background()
 	const user, product = int64(7), int64(42)
 
@@ -84,7 +73,7 @@ func TestPurchaseCapHoldsUnderConcurrency(t *testing.T) {
 
 func TestPurchaseCapOff(t *testing.T) {
 	t.Parallel()
-	pc := limits.NewPurchaseCap(sredis.NewPurchaseCounter(openRedis(t)), 0)
+	pc := limits.NewPurchaseCap(sredis.NewPurchaseCounter(openClient(t)), 0)
 	if err := pc.CheckAndConsume(context.Background(), 1, 1, 1000); err != nil || pc.Max() != 0 {
 		t.Fatalf("pc 0: %v, max %d; want no cap", err, pc.Max())
 	}
@@ -93,7 +82,7 @@ func TestPurchaseCapOff(t *testing.T) {
 // An order over the cap for one product records nothing for the others.
 func TestPurchaseCapAllOrNothing(t *testing.T) {
 	t.Parallel()
-	pc := limits.NewPurchaseCap(sredis.NewPurchaseCounter(openRedis(t)), 5)
+	pc := limits.NewPurchaseCap(sredis.NewPurchaseCounter(openClient(t)), 5)
 	ctx := context.Background()
 	if err := pc.CheckAndConsumeAll(ctx, 1, map[int64]int{10: 2, 11: 5}); err != nil {
 		t.Fatalf("first order: %v", err)
