@@ -61,8 +61,10 @@ pg_up() {
   if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir "$pg_dir" --shell /bin/sh postgres
     chown -R postgres "$pg_dir"
+    chmod 0700 "$pg_dir"
     # postgres must be able to reach the data folder through every parent directory.
-    local p="$pg_dir"
+    # The data folder itself must stay 0700: Postgres refuses to start otherwise.
+    local p; p="$(dirname "$pg_dir")"
     while [ "$p" != "/" ]; do chmod o+x "$p" 2>/dev/null || true; p="$(dirname "$p")"; done
   fi
   if [ ! -f "$pg_dir/PG_VERSION" ]; then
