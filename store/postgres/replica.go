@@ -17,13 +17,15 @@ func ReplicaLag(ctx context.Context, primary, replica *pgxpool.Pool) (int64, err
 		return 0, fmt.Errorf("read primary WAL position: %w", err)
 	}
 	var behind *int64
-	err := replica.QueryRow(ctx, `SELECT pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint`, lsn).Scan(&behind)
+	// pg_last_wal_replay_lsn is not NULL on a primary that went through crash recovery at its
+	// start: ask whether the server is a replica at all.
+	err := replica.QueryRow(ctx, `SELECT CASE WHEN pg_is_in_recovery()
+		THEN pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint END`, lsn).Scan(&behind)
 	if err != nil {
 		return 0, fmt.Errorf("read replica replay position: %w", err)
 	}
 	if behind == nil {
-		// pg_last_wal_replay_lsn is NULL on a server that is not in recovery: DATABASE_REPLICA_URL
-		// names a primary, which is never behind itself.
+		// Not in recovery: DATABASE_REPLICA_URL names a primary, which is never behind itself.
 		return 0, nil
 	}
 	return max(*behind, 0), nil
