@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"storefront/domain/apperr"
 	"storefront/domain/identity"
+	"storefront/graphqlws"
 	"storefront/resolvers"
 	"storefront/store/postgres"
 )
@@ -100,7 +102,7 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 			if !errors.Is(err, apperr.ErrUnauthenticated) {
 				a.log.ErrorContext(ctx, "authenticate websocket", "err", err)
 			}
-			return transport.WithWebsocketCloseCode(ctx, 4403), nil, errors.New("unauthenticated: invalid, expired or signed-out access token")
+			return graphqlws.WithCloseCode(ctx, 4403), nil, errors.New("unauthenticated: invalid, expired or signed-out access token")
 		}
 		ctx = identity.WithPrincipal(ctx, p)
 	}
@@ -128,8 +130,8 @@ func newSessionWatch() *sessionWatch {
 	return &sessionWatch{conns: map[string]map[*context.CancelFunc]struct{}{}}
 }
 
-// watch returns a context of the connection that is cancelled when p's session ends; gqlgen
-// closes the connection when it is. It also re-checks the session every interval, which covers
+// watch returns a context of the connection that is cancelled when p's session ends; the
+// websocket transport closes the connection when it is. It also re-checks the session every interval, which covers
 // announcements lost while Redis was unreachable and sessions that simply expire.
 func (w *sessionWatch) watch(ctx context.Context, p identity.Principal,
 	check func(context.Context, identity.Principal) error, interval time.Duration) context.Context {
@@ -149,21 +151,19 @@ func (w *sessionWatch) watch(ctx context.Context, p identity.Principal,
 		}
 		w.mu.Unlock()
 	})
-	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := check(ctx, p); errors.Is(err, apperr.ErrUnauthenticated) {
-					cancel()
-					return
-				}
-			}
+	// A timer rather than a goroutine with a ticker: an open connection costs no goroutine here.
+	var recheck atomic.Pointer[time.Timer] // set before the timer can first fire
+	recheck.Store(time.AfterFunc(interval, func() {
+		if ctx.Err() != nil {
+			return
 		}
-	}()
+		if err := check(ctx, p); errors.Is(err, apperr.ErrUnauthenticated) {
+			cancel()
+			return
+		}
+		recheck.Load().Reset(interval)
+	}))
+	context.AfterFunc(ctx, func() { recheck.Load().Stop() })
 	return ctx
 }
 

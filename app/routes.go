@@ -38,7 +38,7 @@ func (a *App) routes() http.Handler {
 	if !a.cfg.Production() {
 		mux.Handle("GET /{$}", withCSP(playgroundCSP, playground.Handler("Storefront", "/graphql")))
 	}
-	return detachUpgrades(a.requestID(a.observe(a.recoverPanics(securityHeaders(mux)))), a.log)
+	return a.requestID(a.observe(a.recoverPanics(securityHeaders(mux))))
 }
 
 // graphqlHandler builds the gqlgen server with explicit transports: GET carries queries only

@@ -14,9 +14,9 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	coderws "github.com/coder/websocket"
 
 	"storefront/domain/identity"
+	"storefront/graphqlws"
 	"storefront/metrics"
 	"storefront/resolvers"
 )
@@ -191,9 +191,8 @@ type wsHub struct {
 // wsState is one websocket connection, from the upgrade request until it ends.
 type wsState struct {
 	ip     string
-	cancel context.CancelFunc
-	conn   transport.WebsocketConn // set once accepted
-	userID int64                   // set once counted against a user
+	conn   *graphqlws.Conn // set once accepted; from then on the connection's end releases it
+	userID int64           // set once counted against a user
 }
 
 type wsStateKey struct{}
@@ -203,8 +202,8 @@ func newWSHub(limits WebsocketLimits) *wsHub {
 }
 
 // gate admits websocket upgrades: not while shutting down, only from allowed origins, and up to
-// MaxPerIP per client address. It tracks the connection until its handler returns, which for a
-// websocket is when the connection ends.
+// MaxPerIP per client address. An upgrade that fails is released when its handler returns; an
+// accepted connection when it ends.
 func (a *App) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isWebsocket(r) {
@@ -216,9 +215,7 @@ func (a *App) gate(next http.Handler) http.Handler {
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
 		}
-		ctx, cancel := context.WithCancel(r.Context())
-		defer cancel()
-		st := &wsState{ip: clientIPFrom(ctx), cancel: cancel}
+		st := &wsState{ip: clientIPFrom(r.Context())}
 		if reason := a.ws.admit(st); reason != "" {
 			metrics.WebsocketRefused(reason)
 			status := http.StatusTooManyRequests
@@ -228,8 +225,9 @@ func (a *App) gate(next http.Handler) http.Handler {
 			http.Error(w, strings.ReplaceAll(reason, "_", " "), status)
 			return
 		}
-		defer a.ws.release(st)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, wsStateKey{}, st)))
+		// An accepted websocket outlives this handler: its end releases it (websocketClosed).
+		defer a.ws.releaseUnaccepted(st)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), wsStateKey{}, st)))
 	})
 }
 
@@ -266,15 +264,26 @@ func (h *wsHub) release(st *wsState) {
 	h.wg.Done()
 }
 
+// releaseUnaccepted releases st if its upgrade ended without a connection: refused by the
+// handshake or by gqlgen.
+func (h *wsHub) releaseUnaccepted(st *wsState) {
+	h.mu.Lock()
+	accepted := st.conn != nil
+	h.mu.Unlock()
+	if !accepted {
+		h.release(st)
+	}
+}
+
 // accepted records the connection of st; during a shutdown it is closed at once.
-func (h *wsHub) accepted(st *wsState, c transport.WebsocketConn) {
+func (h *wsHub) accepted(st *wsState, c *graphqlws.Conn) {
 	h.mu.Lock()
 	st.conn = c
 	closing := h.closing
 	h.mu.Unlock()
 	metrics.WebsocketOpened()
 	if closing {
-		goAway(c, st.cancel)
+		goAway(c)
 	}
 }
 
@@ -294,68 +303,49 @@ func (h *wsHub) admitUser(st *wsState, userID int64) bool {
 }
 
 // goingAway closes every websocket with 1001 "going away", so clients reconnect to another
-// instance, then cancels their contexts so subscriptions stop. It runs when the HTTP server
-// starts shutting down.
+// instance; closing a connection ends its subscriptions. It runs when the HTTP server starts
+// shutting down.
 func (h *wsHub) goingAway() {
-	type open struct {
-		conn   transport.WebsocketConn
-		cancel context.CancelFunc
-	}
 	h.mu.Lock()
 	h.closing = true
-	conns := make([]open, 0, len(h.conns))
+	conns := make([]*graphqlws.Conn, 0, len(h.conns))
 	for st := range h.conns {
-		conns = append(conns, open{st.conn, st.cancel})
+		if st.conn != nil {
+			conns = append(conns, st.conn)
+		}
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
-		goAway(c.conn, c.cancel)
+		goAway(c)
 	}
 }
 
-// goAway closes conn (nil while the upgrade is still under way) and ends its context.
-func goAway(conn transport.WebsocketConn, cancel context.CancelFunc) {
-	if conn != nil {
-		// The close frame goes first: gqlgen, seeing the context end, would otherwise close with
-		// 1000, and only the first close frame counts.
-		_ = conn.WriteClose(int(coderws.StatusGoingAway), "going away")
-	}
-	cancel()
-}
-
-// trackedWebsockets is gqlgen's coder/websocket implementation that reports each accepted
-// connection to the hub. Origins were checked by gate; coder/websocket checks them again with
-// the same list.
-type trackedWebsockets struct {
-	hub   *wsHub
-	inner transport.CoderWebsocketImplementation
-}
-
-func (t trackedWebsockets) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	c, err := t.inner.Accept(w, r, opts)
-	if err != nil {
-		return nil, err
-	}
-	if st, ok := r.Context().Value(wsStateKey{}).(*wsState); ok {
-		t.hub.accepted(st, c)
-	}
-	return c, nil
+// goAway closes conn with 1001 "going away".
+func goAway(conn *graphqlws.Conn) {
+	conn.Close(graphqlws.CloseGoingAway, "going away")
 }
 
 // websocketTransport carries subscriptions. auth is the connection_init handler that signs the
-// caller in (nil: every connection is a guest); the per-user cap is applied after it.
-func (a *App) websocketTransport(auth transport.WebsocketInitFunc) transport.Websocket {
+// caller in (nil: every connection is a guest); the per-user cap is applied after it. Origins
+// and the per-address cap were checked by gate before the upgrade.
+func (a *App) websocketTransport(auth graphqlws.InitFunc) *graphqlws.Transport {
 	lim := a.cfg.Websocket
-	readLimit := lim.MaxMessageBytes
-	return transport.Websocket{
-		Implementation: trackedWebsockets{hub: a.ws, inner: transport.CoderWebsocketImplementation{
-			AcceptOptions: coderws.AcceptOptions{OriginPatterns: a.cfg.CORSOrigins},
-		}},
-		InitFunc:              a.capWebsocketsPerUser(auth),
-		InitTimeout:           lim.InitTimeout,
-		KeepAlivePingInterval: lim.KeepAlive,
-		PingPongInterval:      lim.KeepAlive,
-		PayloadReadLimit:      &readLimit,
+	return &graphqlws.Transport{
+		InitFunc:        a.capWebsocketsPerUser(auth),
+		InitTimeout:     lim.InitTimeout,
+		KeepAlive:       lim.KeepAlive,
+		MaxMessageBytes: lim.MaxMessageBytes,
+		Log:             a.log,
+		Opened: func(ctx context.Context, c *graphqlws.Conn) {
+			if st, ok := ctx.Value(wsStateKey{}).(*wsState); ok {
+				a.ws.accepted(st, c)
+			}
+		},
+		Closed: func(ctx context.Context, _ *graphqlws.Conn) {
+			if st, ok := ctx.Value(wsStateKey{}).(*wsState); ok {
+				a.ws.release(st)
+			}
+		},
 	}
 }
 
@@ -363,7 +353,7 @@ func (a *App) websocketTransport(auth transport.WebsocketInitFunc) transport.Web
 var errTooManyConnections = errors.New("too many open connections for this account")
 
 // capWebsocketsPerUser runs auth, then counts the connection against the signed-in user.
-func (a *App) capWebsocketsPerUser(auth transport.WebsocketInitFunc) transport.WebsocketInitFunc {
+func (a *App) capWebsocketsPerUser(auth graphqlws.InitFunc) graphqlws.InitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		var ack *transport.InitPayload
 		if auth != nil {
@@ -376,7 +366,7 @@ func (a *App) capWebsocketsPerUser(auth transport.WebsocketInitFunc) transport.W
 			noteUser(ctx, p.UserID)
 			if st, ok := ctx.Value(wsStateKey{}).(*wsState); ok && !a.ws.admitUser(st, p.UserID) {
 				metrics.WebsocketRefused("per_user_cap")
-				return transport.WithWebsocketCloseCode(ctx, int(coderws.StatusPolicyViolation)), nil, errTooManyConnections
+				return graphqlws.WithCloseCode(ctx, graphqlws.ClosePolicyViolation), nil, errTooManyConnections
 			}
 		}
 		return ctx, ack, nil

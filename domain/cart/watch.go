@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"storefront/domain/apperr"
+	"storefront/domain/stream"
 )
 
 // A feed is this instance's one subscription to a cart's change notices, shared by every
@@ -48,24 +49,32 @@ const feedReadTimeout = 5 * time.Second
 // watcher that has not yet taken the previous cart gets only the newest.
 func Watch[T any](s *Service, ctx context.Context, caller Caller, id string, convert func(View) T) (<-chan T, error) {
 	out := make(chan T, 1)
+	// A consumer that asked for notifications is told of every cart put into an empty channel
+	// and of the close; a cart that replaces one not yet taken was already announced.
+	n := stream.From(ctx)
 	w := &watcher{caller: caller}
 	w.push = func(v View) {
 		t := convert(v)
 		select {
 		case out <- t:
+			n.Notify()
 			return
 		default:
 		}
 		select { // full: drop the older cart for the newer one
 		case <-out:
+			out <- t // only this watcher's feed sends, under feedsMu: there is room
+			return
 		default:
 		}
-		select {
-		case out <- t:
-		default:
-		}
+		// The consumer took the older cart meanwhile: the channel is empty again.
+		out <- t
+		n.Notify()
 	}
-	w.end = func() { close(out) }
+	w.end = func() {
+		close(out)
+		n.Notify()
+	}
 	f, err := s.join(ctx, id, w)
 	if err != nil {
 		return nil, err
@@ -80,6 +89,7 @@ func Watch[T any](s *Service, ctx context.Context, caller Caller, id string, con
 		w.stopWatch = context.AfterFunc(ctx, func() { s.leave(f, w) })
 	}
 	s.feedsMu.Unlock()
+	n.Attach()
 	return out, nil
 }
 

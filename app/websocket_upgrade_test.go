@@ -15,8 +15,8 @@ import (
 )
 
 // TestWebsocketFramesSentWithTheUpgrade: a client may send its first frames in the same packet as
-// the upgrade request. net/http has then read them ahead into its buffer, which the websocket must
-// keep when it leaves net/http's goroutine with buffers of its own.
+// the upgrade request. net/http has then read them ahead into its buffer, and the websocket must
+// read them first when it takes the connection from net/http.
 func TestWebsocketFramesSentWithTheUpgrade(t *testing.T) {
 	t.Parallel()
 	srv := testsupport.StartServer(t, testsupport.Config(t))
