@@ -167,22 +167,6 @@ func (r *productResolver) Seller(ctx context.Context, obj *model.Product) (*mode
 	return sellerModel(s), nil
 }
 
-func (r *productResolver) Inventory(ctx context.Context, obj *model.Product) (*model.Inventory, error) {
-	s, err := r.loaders(ctx).Stock.Load(ctx, obj.Key)()
-	if err != nil {
-		return nil, err
-	}
-	return &model.Inventory{Available: s.Available(), InStock: s.InStock()}, nil
-}
-
-func (r *productResolver) Rating(ctx context.Context, obj *model.Product) (*model.Rating, error) {
-	rt, err := r.loaders(ctx).Rating.Load(ctx, obj.Key)()
-	if err != nil {
-		return nil, err
-	}
-	return &model.Rating{Average: rt.Average(), Count: rt.Count}, nil
-}
-
 func (r *categoryResolver) Parent(ctx context.Context, obj *model.Category) (*model.Category, error) {
 	if obj.ParentKey == nil {
 		return nil, nil
@@ -225,7 +209,6 @@ func (r *Resolver) productByKey(ctx context.Context, id int64) (*model.Product, 
 	if err != nil {
 		return nil, err
 	}
-	l.PrimeProduct(ctx, p)
 	return productModel(p), nil
 }
 
@@ -239,7 +222,6 @@ func (r *Resolver) publishedProduct(ctx context.Context, id int64) (*model.Produ
 	if err != nil {
 		return nil, err
 	}
-	l.PrimeProduct(ctx, p)
 	return productModel(p), nil
 }
 
@@ -362,26 +344,25 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 }
 
 // primeProducts fills the loaders with what products fetched by a root field need, given the
-// Product fields selected: their stock and rating came with them; categories come from the
-// cached tree; sellers and images, when selected, are read for all of them at once,
-// concurrently. The fields then resolve from the loaders' caches at once, without waiting out
-// the loaders' batch window.
+// Product fields selected: categories come from the cached tree; sellers and images, when
+// selected, are read for all of them at once, concurrently. The fields then resolve from the
+// loaders' caches at once, without waiting out the loaders' batch window.
 func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product, fields map[string]bool) error {
 	if len(products) == 0 {
 		return nil
 	}
 	l := r.loaders(ctx)
-	var productIDs, sellerIDs, categoryIDs []int64
-	for _, p := range products {
+	productIDs := make([]int64, len(products))
+	sellerIDs := make([]int64, len(products))
+	categoryIDs := make([]int64, len(products))
+	for i, p := range products {
 		l.PrimeProduct(ctx, p)
-		productIDs = append(productIDs, p.ID)
-		sellerIDs = append(sellerIDs, p.SellerID)
-		categoryIDs = append(categoryIDs, p.CategoryID)
+		productIDs[i], sellerIDs[i], categoryIDs[i] = p.ID, p.SellerID, p.CategoryID
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	var fetches []func(context.Context) error
 	if fields["images"] {
-		g.Go(func() error {
-			imgs, err := r.Catalog.ImagesByProductIDs(gctx, productIDs)
+		fetches = append(fetches, func(ctx context.Context) error {
+			imgs, err := r.Catalog.ImagesByProductIDs(ctx, productIDs)
 			if err != nil {
 				return err
 			}
@@ -392,8 +373,8 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 		})
 	}
 	if fields["seller"] {
-		g.Go(func() error {
-			sellers, err := r.Catalog.SellersByIDs(gctx, sellerIDs)
+		fetches = append(fetches, func(ctx context.Context) error {
+			sellers, err := r.Catalog.SellersByIDs(ctx, sellerIDs)
 			if err != nil {
 				return err
 			}
@@ -403,9 +384,10 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 			return nil
 		})
 	}
+	// Last, as it is the cheapest: it runs on this goroutine while the others wait on the database.
 	if fields["category"] {
-		g.Go(func() error {
-			cats, err := r.Catalog.CategoriesByIDs(gctx, categoryIDs)
+		fetches = append(fetches, func(ctx context.Context) error {
+			cats, err := r.Catalog.CategoriesByIDs(ctx, categoryIDs)
 			if err != nil {
 				return err
 			}
@@ -415,7 +397,28 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 			return nil
 		})
 	}
-	return g.Wait()
+	return runAll(ctx, fetches)
+}
+
+// runAll runs fetches concurrently and returns the first error. The last one runs on the calling
+// goroutine: a product page needs a single fetch, and a goroutine would only add a hand-off and a
+// wake-up to its answer.
+func runAll(ctx context.Context, fetches []func(context.Context) error) error {
+	switch len(fetches) {
+	case 0:
+		return nil
+	case 1:
+		return fetches[0](ctx)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, f := range fetches[:len(fetches)-1] {
+		g.Go(func() error { return f(gctx) })
+	}
+	last := fetches[len(fetches)-1](gctx)
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return last
 }
 
 // selection is what a client asked of a product connection.
@@ -479,6 +482,8 @@ func productModel(p catalog.Product) *model.Product {
 		Name:        p.Name,
 		Description: p.Description,
 		Price:       moneyOf(p.Price),
+		Inventory:   &model.Inventory{Available: p.Stock.Available(), InStock: p.Stock.InStock()},
+		Rating:      &model.Rating{Average: p.Rating.Average(), Count: p.Rating.Count},
 		CreatedAt:   p.CreatedAt,
 		Key:         p.ID,
 		CategoryKey: p.CategoryID,

@@ -291,13 +291,15 @@ type PaymentPayload struct {
 }
 
 type Product struct {
-	ID          string    `json:"id"`
-	Slug        string    `json:"slug"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Price       *Money    `json:"price"`
-	CreatedAt   time.Time `json:"createdAt"`
-	CategoryKey int64     `json:"-"`
+	ID          string     `json:"id"`
+	Slug        string     `json:"slug"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Price       *Money     `json:"price"`
+	Inventory   *Inventory `json:"inventory"`
+	Rating      *Rating    `json:"rating"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	CategoryKey int64      `json:"-"`
 	// the database id
 	Key       int64 `json:"-"`
 	SellerKey int64 `json:"-"`

@@ -1,5 +1,5 @@
 // Package loaders batches the lookups of nested GraphQL fields. A page of 50 products asks for 50
-// sellers, 50 image lists, 50 stock levels; each loader gathers the keys asked for within a short
+// sellers, 50 image lists, 50 categories; each loader gathers the keys asked for within a short
 // window and fetches them with one statement. Loaders live for one HTTP request (Middleware puts
 // fresh ones in its context) or for one subscription event (PerEvent), never longer: their cache
 // would otherwise serve stale stock and prices.
@@ -27,21 +27,18 @@ type Source interface {
 	CategoriesByIDs(ctx context.Context, ids []int64) (map[int64]catalog.Category, error)
 	SellersByIDs(ctx context.Context, ids []int64) (map[int64]catalog.Seller, error)
 	ImagesByProductIDs(ctx context.Context, ids []int64) (map[int64][]catalog.Image, error)
-	StockByProductIDs(ctx context.Context, ids []int64) (map[int64]catalog.Stock, error)
-	RatingsByProductIDs(ctx context.Context, ids []int64) (map[int64]catalog.Rating, error)
 }
 
-// Loaders are one request's loaders, each keyed by a database id.
+// Loaders are one request's loaders, each keyed by a database id. A product's stock and rating
+// need none: they are read with the product itself.
 type Loaders struct {
 	// Product loads products whether published or not (carts and orders hold old ones); a
 	// missing product fails with apperr.ErrNotFound.
 	Product  *dataloader.Loader[int64, catalog.Product]
 	Category *dataloader.Loader[int64, catalog.Category]
 	Seller   *dataloader.Loader[int64, catalog.Seller]
-	// Images, Stock and Rating are keyed by product id; a product without any has none.
+	// Images is keyed by product id; a product without any has none.
 	Images *dataloader.Loader[int64, []catalog.Image]
-	Stock  *dataloader.Loader[int64, catalog.Stock]
-	Rating *dataloader.Loader[int64, catalog.Rating]
 }
 
 // batchWindow is how long a loader gathers keys before fetching. gqlgen resolves list items and
@@ -58,8 +55,6 @@ func newWithWindow(src Source, window time.Duration) *Loaders {
 		Category: loader(window, src.CategoriesByIDs, notFound[catalog.Category]),
 		Seller:   loader(window, src.SellersByIDs, notFound[catalog.Seller]),
 		Images:   loader(window, src.ImagesByProductIDs, none[[]catalog.Image]),
-		Stock:    loader(window, src.StockByProductIDs, none[catalog.Stock]),
-		Rating:   loader(window, src.RatingsByProductIDs, none[catalog.Rating]),
 	}
 }
 
@@ -99,12 +94,9 @@ func loader[V any](
 	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[int64, V](window))
 }
 
-// PrimeProduct caches p and the stock and rating read with it, so fields of a product already in
-// hand cost no query.
+// PrimeProduct caches p, so a later look-up of a product already in hand costs no query.
 func (l *Loaders) PrimeProduct(ctx context.Context, p catalog.Product) {
 	l.Product.Prime(ctx, p.ID, p)
-	l.Stock.Prime(ctx, p.ID, p.Stock)
-	l.Rating.Prime(ctx, p.ID, p.Rating)
 }
 
 type ctxKey struct{}
