@@ -81,6 +81,30 @@ func TestNestedPagesExceedComplexity(t *testing.T) {
 	}
 }
 
+// The cost of a document is worked out once, unless a variable can change it: the same document
+// with a larger page in its variables is refused even after a cheap run, and a fixed page costs
+// the same every time.
+func TestCostFollowsVariablesOfTheSameDocument(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testsupport.Config(t), nil)
+	q := `query($n: Int) { products(first: $n) { nodes { category { products(first: $n) { nodes { id name } } } } } }`
+	small := gql(t, s, q, map[string]any{"n": 5}, nil)
+	if cost, _ := small.Extensions["cost"].(float64); cost != 1+5*(1+1+5*(1+2)+1) {
+		t.Fatalf("$n = 5: extensions.cost = %v (%s); want %d", small.Extensions["cost"], small.Raw, 1+5*(1+1+5*(1+2)+1))
+	}
+	large := gql(t, s, q, map[string]any{"n": 100}, nil)
+	if large.code() != "COMPLEXITY_LIMIT_EXCEEDED" {
+		t.Fatalf("$n = 100 after $n = 5: %s; want COMPLEXITY_LIMIT_EXCEEDED", large.Raw)
+	}
+	fixed := `query($slug: String) { product(slug: $slug) { id name images { url } } }`
+	for _, slug := range []string{"a", "b"} {
+		r := gql(t, s, fixed, map[string]any{"slug": slug}, nil)
+		if cost, _ := r.Extensions["cost"].(float64); cost != 1+1+1+1+1 {
+			t.Errorf("product(slug: %q): extensions.cost = %v; want 5", slug, r.Extensions["cost"])
+		}
+	}
+}
+
 func TestTokenFloodIsRefused(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, testsupport.Config(t), nil)

@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"weak"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -24,8 +27,15 @@ const maxPageSize = 100
 // defaultPageSize is the schema's default `first`.
 const defaultPageSize = 20
 
+// argumentCosts names the fields whose cost setComplexity works out from their arguments. Only
+// through them can the variables change an operation's cost; see operationShape.CostVaries.
+var argumentCosts = map[string]bool{
+	"Query.products": true, "Category.products": true, "User.orders": true, "Query.nodes": true,
+}
+
 // setComplexity gives connection fields a cost that grows with the page asked for: the children
-// are counted `first` times. Every other field keeps gqlgen's default, 1 plus its children.
+// are counted `first` times. Every other field keeps gqlgen's default, 1 plus its children. Each
+// field given a cost here is listed in argumentCosts.
 func setComplexity(c *graph.ComplexityRoot) {
 	c.Query.Products = func(child int, _ *string, _ *model.ProductFilter, _ *model.ProductSort, first *int, _ *string) int {
 		return pageCost(child, first)
@@ -65,6 +75,20 @@ type operationShape struct {
 	TooLarge   bool
 	// Introspection is true when the operation asks for __schema or __type.
 	Introspection bool
+	// CostVaries is true when a variable reaches an argument of a field in argumentCosts (such
+	// as products(first: $n)): the operation's cost then depends on the variables and is worked
+	// out for each request. Otherwise it is worked out once, see fixedCost.
+	CostVaries bool
+
+	costOnce sync.Once
+	cost     int
+}
+
+// fixedCost returns the cost of an operation whose cost does not depend on the variables,
+// calculating it on first use.
+func (s *operationShape) fixedCost(calculate func() int) int {
+	s.costOnce.Do(func() { s.cost = calculate() })
+	return s.cost
 }
 
 const shapeExtension = "OperationShape"
@@ -96,6 +120,11 @@ func measure(op *ast.OperationDefinition) *operationShape {
 				if f.Alias != "" && f.Alias != f.Name {
 					s.Aliases++
 				}
+				if !s.CostVaries && len(f.Arguments) > 0 && f.ObjectDefinition != nil &&
+					(f.ObjectDefinition.Kind != ast.Object || argumentCosts[f.ObjectDefinition.Name+"."+f.Name]) &&
+					usesVariables(f.Arguments) {
+					s.CostVaries = true
+				}
 				s.Depth = max(s.Depth, depth+1)
 				walk(f.SelectionSet, depth+1, false)
 			case *ast.InlineFragment:
@@ -109,6 +138,50 @@ func measure(op *ast.OperationDefinition) *operationShape {
 	}
 	walk(op.SelectionSet, 0, true)
 	return s
+}
+
+// usesVariables reports whether any argument value is, or contains, a variable.
+func usesVariables(args ast.ArgumentList) bool {
+	var uses func(v *ast.Value) bool
+	uses = func(v *ast.Value) bool {
+		if v == nil {
+			return false
+		}
+		if v.Kind == ast.Variable {
+			return true
+		}
+		for _, c := range v.Children {
+			if uses(c.Value) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range args {
+		if uses(a.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// shapes holds the shape of each operation of the documents gqlgen's query cache holds: the cache
+// hands out the same *ast.QueryDocument for the same query text, so an operation is measured once,
+// not on every request. Keys are weak pointers, so a shape never keeps a document alive; once the
+// query cache has let a document go and it is collected, its shapes are dropped too.
+var shapes sync.Map // weak.Pointer[ast.OperationDefinition] → *operationShape
+
+// shapeFor returns the shape of op, measuring it on first use.
+func shapeFor(op *ast.OperationDefinition) *operationShape {
+	key := weak.Make(op)
+	if s, ok := shapes.Load(key); ok {
+		return s.(*operationShape)
+	}
+	s, loaded := shapes.LoadOrStore(key, measure(op))
+	if !loaded {
+		runtime.AddCleanup(op, func(key weak.Pointer[ast.OperationDefinition]) { shapes.Delete(key) }, key)
+	}
+	return s.(*operationShape)
 }
 
 // shapeOf returns the shape measured for the operation of ctx, if any.
@@ -135,7 +208,7 @@ func (operationLimits) ExtensionName() string                   { return "Operat
 func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (l operationLimits) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	s := measure(opCtx.Operation)
+	s := shapeFor(opCtx.Operation)
 	opCtx.Stats.SetExtension(shapeExtension, s)
 	noteOperation(ctx, s)
 	if l.noIntrospection && s.Introspection {
@@ -163,11 +236,54 @@ func (l operationLimits) MutateOperationContext(ctx context.Context, opCtx *grap
 	return err
 }
 
+// costLimit refuses operations whose cost, as gqlgen's complexity calculation counts it with the
+// costs of setComplexity, exceeds the limit. It answers as gqlgen's FixedComplexityLimit does, but
+// works the cost out once per document unless the variables can change it (CostVaries). It must
+// be registered after operationLimits, whose shape it reads and whose walk guards its own.
+type costLimit struct {
+	limit int
+	es    graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = &costLimit{}
+
+const costExtension = "OperationCost"
+
+func (*costLimit) ExtensionName() string { return "CostLimit" }
+
+func (c *costLimit) Validate(es graphql.ExecutableSchema) error {
+	c.es = es
+	return nil
+}
+
+func (c *costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	calculate := func() int { return complexity.Calculate(ctx, c.es, opCtx.Operation, opCtx.Variables) }
+	var cost int
+	if s := shapeOf(opCtx); s != nil && !s.CostVaries {
+		cost = s.fixedCost(calculate)
+	} else {
+		cost = calculate()
+	}
+	opCtx.Stats.SetExtension(costExtension, cost)
+	if cost <= c.limit {
+		return nil
+	}
+	err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", cost, c.limit)
+	errcode.Set(err, resolvers.CodeComplexity)
+	return err
+}
+
 // reportCost adds the computed cost of each answered operation to the response, as
 // extensions.cost, so client developers see what their queries spend of the limit.
 func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if stats := extension.GetComplexityStats(ctx); stats != nil {
-		graphql.RegisterExtension(ctx, "cost", stats.Complexity)
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	if cost, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costExtension).(int); ok {
+		graphql.RegisterExtension(ctx, "cost", cost)
 	}
 	return next(ctx)
 }

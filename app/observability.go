@@ -261,7 +261,7 @@ func instrumentOperation(ctx context.Context, next graphql.OperationHandler) gra
 	opCtx := graphql.GetOperationContext(ctx)
 	s := shapeOf(opCtx)
 	if s == nil {
-		s = measure(opCtx.Operation)
+		s = shapeFor(opCtx.Operation)
 	}
 	for _, f := range s.RootFields {
 		metrics.RootField(s.Type, f)

@@ -66,8 +66,8 @@ func (a *App) graphqlHandler() http.Handler {
 	// Order matters: the shape limits guard the complexity walk, and rate limits spend tokens
 	// only on operations that are otherwise acceptable.
 	srv.Use(operationLimits{limits: a.cfg.Limits, noIntrospection: a.cfg.Production()})
-	// gqlgen's complexity limit, with the connection costs of setComplexity.
-	srv.Use(extension.FixedComplexityLimit(a.cfg.Limits.MaxComplexity))
+	// The complexity limit, with the connection costs of setComplexity.
+	srv.Use(&costLimit{limit: a.cfg.Limits.MaxComplexity})
 	if a.cfg.RateLimit {
 		srv.Use(operationRateLimit{a})
 	}
