@@ -48,7 +48,8 @@ test-cluster:
 # Fuzz targets as package:function. `make test` runs their seed corpora as ordinary tests;
 # `make fuzz` fuzzes each for FUZZTIME (default 30s), e.g. `make fuzz FUZZTIME=10m`.
 FUZZ_TARGETS := ./domain/money:FuzzParse ./resolvers/relay:FuzzParseCursor \
-	./domain/catalog:FuzzNormalizeSearch ./domain/payment:FuzzVerifySignature
+	./domain/catalog:FuzzNormalizeSearch ./domain/payment:FuzzVerifySignature \
+	./graphqlws:FuzzReadMessage
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

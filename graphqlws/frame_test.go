@@ -139,3 +139,29 @@ func TestMessageEncoding(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadMessage: whatever a client sends, the reader returns a message, a close, or an error,
+// never panics, and never returns a message over the limit.
+func FuzzReadMessage(f *testing.F) {
+	f.Add(clientFrame(true, opText, []byte(`{"type":"connection_init"}`)))
+	f.Add(append(clientFrame(false, opText, []byte(`{"a":`)), clientFrame(true, opContinuation, []byte(`1}`))...))
+	f.Add(clientFrame(true, opClose, []byte{0x03, 0xE8}))
+	f.Add(clientFrame(true, opPing, []byte("x")))
+	f.Add([]byte{0x81, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})
+	f.Fuzz(func(t *testing.T, input []byte) {
+		fr := frameReader{r: bytes.NewReader(input), limit: 1024}
+		for range 8 {
+			msg, _, err := fr.readMessage(func(op byte, p []byte) {
+				if len(p) > 125 {
+					t.Fatalf("control frame of %d bytes passed on", len(p))
+				}
+			})
+			if err != nil {
+				return
+			}
+			if len(msg) > 1024 {
+				t.Fatalf("message of %d bytes over a 1024-byte limit", len(msg))
+			}
+		}
+	})
+}
