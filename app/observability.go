@@ -125,7 +125,8 @@ func (a *App) observe(next http.Handler) http.Handler {
 			upgraded := status == http.StatusSwitchingProtocols
 			metrics.HTTPRequest(route, status, d, !upgraded)
 			info.mu.Lock()
-			attrs := []slog.Attr{
+			attrs := make([]slog.Attr, 0, 10) // room for every attribute below: no regrowth
+			attrs = append(attrs,
 				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -133,7 +134,7 @@ func (a *App) observe(next http.Handler) http.Handler {
 				slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 				slog.String("client_ip", info.clientIP),
 				slog.Int64("bytes", rec.bytes),
-			}
+			)
 			if info.opType != "" {
 				attrs = append(attrs, slog.String("operation_type", info.opType), slog.String("operation", info.opName))
 				if statements != nil {

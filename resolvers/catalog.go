@@ -98,7 +98,7 @@ func (r *queryResolver) Product(ctx context.Context, id *string, slug *string) (
 // the product in one statement, and primes the loaders with them.
 func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.Product, error) {
 	fields := productSelection(ctx)
-	if !fields["seller"] && !fields["images"] {
+	if !fields.seller && !fields.images {
 		p, err := r.Catalog.ProductBySlug(ctx, slug)
 		if errors.Is(err, apperr.ErrNotFound) {
 			return nil, nil
@@ -121,7 +121,7 @@ func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.
 	l := r.loaders(ctx)
 	l.Seller.Prime(ctx, d.Seller.ID, d.Seller)
 	l.Images.Prime(ctx, d.Product.ID, d.Images)
-	if err := r.primeProducts(ctx, []catalog.Product{d.Product}, map[string]bool{"category": fields["category"]}); err != nil {
+	if err := r.primeProducts(ctx, []catalog.Product{d.Product}, productFields{category: fields.category}); err != nil {
 		return nil, err
 	}
 	return productModel(d.Product), nil
@@ -140,13 +140,16 @@ func (r *productResolver) Images(ctx context.Context, obj *model.Product) ([]*mo
 	if err != nil {
 		return nil, err
 	}
+	// One allocation for all the images rather than one each.
+	backing := make([]model.Image, len(imgs))
 	out := make([]*model.Image, len(imgs))
 	for i, img := range imgs {
-		out[i] = &model.Image{URL: img.URL}
+		backing[i].URL = img.URL
 		if img.AltText != "" {
 			alt := img.AltText
-			out[i].AltText = &alt
+			backing[i].AltText = &alt
 		}
+		out[i] = &backing[i]
 	}
 	return out, nil
 }
@@ -347,7 +350,7 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 // Product fields selected: categories come from the cached tree; sellers and images, when
 // selected, are read for all of them at once, concurrently. The fields then resolve from the
 // loaders' caches at once, without waiting out the loaders' batch window.
-func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product, fields map[string]bool) error {
+func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product, fields productFields) error {
 	if len(products) == 0 {
 		return nil
 	}
@@ -360,7 +363,7 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 		productIDs[i], sellerIDs[i], categoryIDs[i] = p.ID, p.SellerID, p.CategoryID
 	}
 	var fetches []func(context.Context) error
-	if fields["images"] {
+	if fields.images {
 		fetches = append(fetches, func(ctx context.Context) error {
 			imgs, err := r.Catalog.ImagesByProductIDs(ctx, productIDs)
 			if err != nil {
@@ -372,7 +375,7 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 			return nil
 		})
 	}
-	if fields["seller"] {
+	if fields.seller {
 		fetches = append(fetches, func(ctx context.Context) error {
 			sellers, err := r.Catalog.SellersByIDs(ctx, sellerIDs)
 			if err != nil {
@@ -385,7 +388,7 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 		})
 	}
 	// Last, as it is the cheapest: it runs on this goroutine while the others wait on the database.
-	if fields["category"] {
+	if fields.category {
 		fetches = append(fetches, func(ctx context.Context) error {
 			cats, err := r.Catalog.CategoriesByIDs(ctx, categoryIDs)
 			if err != nil {
@@ -425,7 +428,26 @@ func runAll(ctx context.Context, fetches []func(context.Context) error) error {
 type selection struct {
 	total bool
 	// fields are the Product fields selected under nodes or edges.node.
-	fields map[string]bool
+	fields productFields
+}
+
+// productFields tells which of a Product's fields that need a fetch of their own were selected.
+type productFields struct{ images, seller, category bool }
+
+// allProductFields is what a caller outside a GraphQL operation gets: everything.
+var allProductFields = productFields{images: true, seller: true, category: true}
+
+func (f *productFields) add(fields []graphql.CollectedField) {
+	for _, field := range fields {
+		switch field.Name {
+		case "images":
+			f.images = true
+		case "seller":
+			f.seller = true
+		case "category":
+			f.category = true
+		}
+	}
 }
 
 var (
@@ -435,28 +457,24 @@ var (
 )
 
 // productSelection reads the Product fields selected on the field being resolved.
-func productSelection(ctx context.Context) map[string]bool {
+func productSelection(ctx context.Context) productFields {
 	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
-		return map[string]bool{"images": true, "seller": true, "category": true}
+		return allProductFields
 	}
-	fields := map[string]bool{}
-	for _, f := range graphql.CollectFieldsCtx(ctx, productTypes) {
-		fields[f.Name] = true
-	}
+	var fields productFields
+	fields.add(graphql.CollectFieldsCtx(ctx, productTypes))
 	return fields
 }
 
 // connectionSelection reads the selection set of the connection field being resolved.
 func connectionSelection(ctx context.Context) selection {
-	sel := selection{fields: map[string]bool{}}
+	var sel selection
 	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
-		return selection{total: true, fields: map[string]bool{"images": true, "seller": true, "category": true}}
+		return selection{total: true, fields: allProductFields}
 	}
 	op := graphql.GetOperationContext(ctx)
 	addProduct := func(f graphql.CollectedField) {
-		for _, pf := range graphql.CollectFields(op, f.Selections, productTypes) {
-			sel.fields[pf.Name] = true
-		}
+		sel.fields.add(graphql.CollectFields(op, f.Selections, productTypes))
 	}
 	for _, f := range graphql.CollectFieldsCtx(ctx, connectionTypes) {
 		switch f.Name {
@@ -475,20 +493,35 @@ func connectionSelection(ctx context.Context) selection {
 	return sel
 }
 
+// productParts holds a product's model with the values it points to, so that building one costs
+// a single allocation: browsing builds twenty at a time.
+type productParts struct {
+	product   model.Product
+	price     model.Money
+	inventory model.Inventory
+	rating    model.Rating
+}
+
 func productModel(p catalog.Product) *model.Product {
-	return &model.Product{
+	parts := &productParts{
+		price:     moneyValue(p.Price),
+		inventory: model.Inventory{Available: p.Stock.Available(), InStock: p.Stock.InStock()},
+		rating:    model.Rating{Average: p.Rating.Average(), Count: p.Rating.Count},
+	}
+	parts.product = model.Product{
 		ID:          relay.IntID(relay.KindProduct, p.ID),
 		Slug:        p.Slug,
 		Name:        p.Name,
 		Description: p.Description,
-		Price:       moneyOf(p.Price),
-		Inventory:   &model.Inventory{Available: p.Stock.Available(), InStock: p.Stock.InStock()},
-		Rating:      &model.Rating{Average: p.Rating.Average(), Count: p.Rating.Count},
+		Price:       &parts.price,
+		Inventory:   &parts.inventory,
+		Rating:      &parts.rating,
 		CreatedAt:   p.CreatedAt,
 		Key:         p.ID,
 		CategoryKey: p.CategoryID,
 		SellerKey:   p.SellerID,
 	}
+	return &parts.product
 }
 
 func categoryModel(c catalog.Category) *model.Category {

@@ -7,7 +7,13 @@ import (
 
 // moneyOf converts minor units to the API's Money.
 func moneyOf(a money.Amount) *model.Money {
-	return &model.Money{Amount: a.String(), CurrencyCode: money.Currency}
+	m := moneyValue(a)
+	return &m
+}
+
+// moneyValue is moneyOf for a Money held by value, inside a larger allocation.
+func moneyValue(a money.Amount) model.Money {
+	return model.Money{Amount: a.String(), CurrencyCode: money.Currency}
 }
 
 // userError builds an expected business failure for a payload's userErrors.
