@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -109,7 +110,7 @@ func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.
 		if err := r.primeProducts(ctx, []catalog.Product{p}, fields); err != nil {
 			return nil, err
 		}
-		return productModel(p), nil
+		return r.productModel(ctx, p, fields.category)
 	}
 	d, err := r.Catalog.ProductDetailsBySlug(ctx, slug)
 	if errors.Is(err, apperr.ErrNotFound) {
@@ -119,12 +120,10 @@ func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.
 		return nil, err
 	}
 	l := r.loaders(ctx)
+	l.PrimeProduct(ctx, d.Product)
 	l.Seller.Prime(ctx, d.Seller.ID, d.Seller)
 	l.Images.Prime(ctx, d.Product.ID, d.Images)
-	if err := r.primeProducts(ctx, []catalog.Product{d.Product}, productFields{category: fields.category}); err != nil {
-		return nil, err
-	}
-	return productModel(d.Product), nil
+	return r.productModel(ctx, d.Product, fields.category)
 }
 
 func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
@@ -152,14 +151,6 @@ func (r *productResolver) Images(ctx context.Context, obj *model.Product) ([]*mo
 		out[i] = &backing[i]
 	}
 	return out, nil
-}
-
-func (r *productResolver) Category(ctx context.Context, obj *model.Product) (*model.Category, error) {
-	c, err := r.loaders(ctx).Category.Load(ctx, obj.CategoryKey)()
-	if err != nil {
-		return nil, err
-	}
-	return categoryModel(c), nil
 }
 
 func (r *productResolver) Seller(ctx context.Context, obj *model.Product) (*model.Seller, error) {
@@ -212,7 +203,9 @@ func (r *Resolver) productByKey(ctx context.Context, id int64) (*model.Product, 
 	if err != nil {
 		return nil, err
 	}
-	return productModel(p), nil
+	// The selection is not known here (a line's product, or a mutation's payload), and the
+	// category costs no statement once the tree is cached.
+	return r.productModel(ctx, p, true)
 }
 
 // publishedProduct returns the product with id if shoppers may see it, else nil.
@@ -225,7 +218,7 @@ func (r *Resolver) publishedProduct(ctx context.Context, id int64) (*model.Produ
 	if err != nil {
 		return nil, err
 	}
-	return productModel(p), nil
+	return r.productModel(ctx, p, true)
 }
 
 func (r *Resolver) categoryByKey(ctx context.Context, id int64) (*model.Category, error) {
@@ -328,6 +321,12 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 	if err := r.primeProducts(ctx, products, sel.fields); err != nil {
 		return nil, err
 	}
+	var categories map[int64]catalog.Category
+	if sel.fields.category {
+		if categories, err = r.categoriesOf(ctx, products); err != nil {
+			return nil, err
+		}
+	}
 	conn := &model.ProductConnection{
 		Edges:      make([]*model.ProductEdge, len(page.Items)),
 		Nodes:      make([]*model.Product, len(page.Items)),
@@ -335,7 +334,7 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 		TotalCount: page.Total,
 	}
 	for i, it := range page.Items {
-		p := productModel(it.Product)
+		p := productModel(it.Product, categories)
 		conn.Nodes[i] = p
 		conn.Edges[i] = &model.ProductEdge{Cursor: relay.Cursor(it.Cursor.Values()...), Node: p}
 	}
@@ -347,9 +346,9 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 }
 
 // primeProducts fills the loaders with what products fetched by a root field need, given the
-// Product fields selected: categories come from the cached tree; sellers and images, when
-// selected, are read for all of them at once, concurrently. The fields then resolve from the
-// loaders' caches at once, without waiting out the loaders' batch window.
+// Product fields selected: sellers and images, when selected, are read for all of them at once,
+// concurrently. The fields then resolve from the loaders' caches at once, without waiting out the
+// loaders' batch window. (Categories come with the products' models, see productModel.)
 func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product, fields productFields) error {
 	if len(products) == 0 {
 		return nil
@@ -357,10 +356,9 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 	l := r.loaders(ctx)
 	productIDs := make([]int64, len(products))
 	sellerIDs := make([]int64, len(products))
-	categoryIDs := make([]int64, len(products))
 	for i, p := range products {
 		l.PrimeProduct(ctx, p)
-		productIDs[i], sellerIDs[i], categoryIDs[i] = p.ID, p.SellerID, p.CategoryID
+		productIDs[i], sellerIDs[i] = p.ID, p.SellerID
 	}
 	var fetches []func(context.Context) error
 	if fields.images {
@@ -387,25 +385,11 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 			return nil
 		})
 	}
-	// Last, as it is the cheapest: it runs on this goroutine while the others wait on the database.
-	if fields.category {
-		fetches = append(fetches, func(ctx context.Context) error {
-			cats, err := r.Catalog.CategoriesByIDs(ctx, categoryIDs)
-			if err != nil {
-				return err
-			}
-			for id, c := range cats {
-				l.Category.Prime(ctx, id, c)
-			}
-			return nil
-		})
-	}
 	return runAll(ctx, fetches)
 }
 
 // runAll runs fetches concurrently and returns the first error. The last one runs on the calling
-// goroutine: a product page needs a single fetch, and a goroutine would only add a hand-off and a
-// wake-up to its answer.
+// goroutine: a goroutine for it would only add a hand-off and a wake-up to the answer.
 func runAll(ctx context.Context, fetches []func(context.Context) error) error {
 	switch len(fetches) {
 	case 0:
@@ -500,9 +484,12 @@ type productParts struct {
 	price     model.Money
 	inventory model.Inventory
 	rating    model.Rating
+	category  model.Category
 }
 
-func productModel(p catalog.Product) *model.Product {
+// productModel converts p; its category is taken from categories, and left out (nil) when
+// categories is nil because the client did not select it.
+func productModel(p catalog.Product, categories map[int64]catalog.Category) *model.Product {
 	parts := &productParts{
 		price:     moneyValue(p.Price),
 		inventory: model.Inventory{Available: p.Stock.Available(), InStock: p.Stock.InStock()},
@@ -518,10 +505,45 @@ func productModel(p catalog.Product) *model.Product {
 		Rating:      &parts.rating,
 		CreatedAt:   p.CreatedAt,
 		Key:         p.ID,
-		CategoryKey: p.CategoryID,
 		SellerKey:   p.SellerID,
 	}
+	if c, ok := categories[p.CategoryID]; ok {
+		parts.category = *categoryModel(c)
+		parts.product.Category = &parts.category
+	}
 	return &parts.product
+}
+
+// productModel converts one product, with its category when withCategory.
+func (r *Resolver) productModel(ctx context.Context, p catalog.Product, withCategory bool) (*model.Product, error) {
+	var categories map[int64]catalog.Category
+	if withCategory {
+		var err error
+		if categories, err = r.categoriesOf(ctx, []catalog.Product{p}); err != nil {
+			return nil, err
+		}
+	}
+	return productModel(p, categories), nil
+}
+
+// categoriesOf returns the categories of products, from the cached category tree. Every product
+// has one (a foreign key); one missing from the tree is reported as ErrNotFound, as the category
+// loader did.
+func (r *Resolver) categoriesOf(ctx context.Context, products []catalog.Product) (map[int64]catalog.Category, error) {
+	ids := make([]int64, len(products))
+	for i, p := range products {
+		ids[i] = p.CategoryID
+	}
+	categories, err := r.Catalog.CategoriesByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, ok := categories[id]; !ok {
+			return nil, fmt.Errorf("category %d: %w", id, apperr.ErrNotFound)
+		}
+	}
+	return categories, nil
 }
 
 func categoryModel(c catalog.Category) *model.Category {

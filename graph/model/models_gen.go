@@ -296,10 +296,10 @@ type Product struct {
 	Name        string     `json:"name"`
 	Description string     `json:"description"`
 	Price       *Money     `json:"price"`
+	Category    *Category  `json:"category"`
 	Inventory   *Inventory `json:"inventory"`
 	Rating      *Rating    `json:"rating"`
 	CreatedAt   time.Time  `json:"createdAt"`
-	CategoryKey int64      `json:"-"`
 	// the database id
 	Key       int64 `json:"-"`
 	SellerKey int64 `json:"-"`
