@@ -107,10 +107,11 @@ func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.
 		if err != nil {
 			return nil, err
 		}
-		if err := r.primeProducts(ctx, []catalog.Product{p}, fields); err != nil {
+		models, err := r.productModels(ctx, []catalog.Product{p}, fields)
+		if err != nil {
 			return nil, err
 		}
-		return r.productModel(ctx, p, fields.category)
+		return models[0], nil
 	}
 	d, err := r.Catalog.ProductDetailsBySlug(ctx, slug)
 	if errors.Is(err, apperr.ErrNotFound) {
@@ -123,7 +124,13 @@ func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.
 	l.PrimeProduct(ctx, d.Product)
 	l.Seller.Prime(ctx, d.Seller.ID, d.Seller)
 	l.Images.Prime(ctx, d.Product.ID, d.Images)
-	return r.productModel(ctx, d.Product, fields.category)
+	x := productExtra{seller: &d.Seller, images: d.Images}
+	if fields.category {
+		if x.category, err = r.categoryOf(ctx, d.Product); err != nil {
+			return nil, err
+		}
+	}
+	return productModel(d.Product, x), nil
 }
 
 func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
@@ -132,33 +139,6 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, erro
 		return nil, err
 	}
 	return categoryModels(tree.Roots()), nil
-}
-
-func (r *productResolver) Images(ctx context.Context, obj *model.Product) ([]*model.Image, error) {
-	imgs, err := r.loaders(ctx).Images.Load(ctx, obj.Key)()
-	if err != nil {
-		return nil, err
-	}
-	// One allocation for all the images rather than one each.
-	backing := make([]model.Image, len(imgs))
-	out := make([]*model.Image, len(imgs))
-	for i, img := range imgs {
-		backing[i].URL = img.URL
-		if img.AltText != "" {
-			alt := img.AltText
-			backing[i].AltText = &alt
-		}
-		out[i] = &backing[i]
-	}
-	return out, nil
-}
-
-func (r *productResolver) Seller(ctx context.Context, obj *model.Product) (*model.Seller, error) {
-	s, err := r.loaders(ctx).Seller.Load(ctx, obj.SellerKey)()
-	if err != nil {
-		return nil, err
-	}
-	return sellerModel(s), nil
 }
 
 func (r *categoryResolver) Parent(ctx context.Context, obj *model.Category) (*model.Category, error) {
@@ -203,9 +183,7 @@ func (r *Resolver) productByKey(ctx context.Context, id int64) (*model.Product, 
 	if err != nil {
 		return nil, err
 	}
-	// The selection is not known here (a line's product, or a mutation's payload), and the
-	// category costs no statement once the tree is cached.
-	return r.productModel(ctx, p, true)
+	return r.loadedProductModel(ctx, p)
 }
 
 // publishedProduct returns the product with id if shoppers may see it, else nil.
@@ -218,7 +196,44 @@ func (r *Resolver) publishedProduct(ctx context.Context, id int64) (*model.Produ
 	if err != nil {
 		return nil, err
 	}
-	return r.productModel(ctx, p, true)
+	return r.loadedProductModel(ctx, p)
+}
+
+// loadedProductModel builds the model of a product looked up by id, with what the client selected
+// of it read through the request's loaders: products resolved alongside (the lines of a cart, the
+// ids of nodes) share one statement for their sellers and one for their images.
+func (r *Resolver) loadedProductModel(ctx context.Context, p catalog.Product) (*model.Product, error) {
+	fields := selectedProductFields(ctx)
+	l := r.loaders(ctx)
+	// Both loads are asked for before either is waited on, so they share one batch window.
+	var seller func() (catalog.Seller, error)
+	var images func() ([]catalog.Image, error)
+	if fields.seller {
+		seller = l.Seller.Load(ctx, p.SellerID)
+	}
+	if fields.images {
+		images = l.Images.Load(ctx, p.ID)
+	}
+	var x productExtra
+	var err error
+	if fields.category {
+		if x.category, err = r.categoryOf(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	if seller != nil {
+		s, err := seller()
+		if err != nil {
+			return nil, err
+		}
+		x.seller = &s
+	}
+	if images != nil {
+		if x.images, err = images(); err != nil {
+			return nil, err
+		}
+	}
+	return productModel(p, x), nil
 }
 
 func (r *Resolver) categoryByKey(ctx context.Context, id int64) (*model.Category, error) {
@@ -318,14 +333,9 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 	for i, it := range page.Items {
 		products[i] = it.Product
 	}
-	if err := r.primeProducts(ctx, products, sel.fields); err != nil {
+	models, err := r.productModels(ctx, products, sel.fields)
+	if err != nil {
 		return nil, err
-	}
-	var categories map[int64]catalog.Category
-	if sel.fields.category {
-		if categories, err = r.categoriesOf(ctx, products); err != nil {
-			return nil, err
-		}
 	}
 	conn := &model.ProductConnection{
 		Edges:      make([]*model.ProductEdge, len(page.Items)),
@@ -334,7 +344,7 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 		TotalCount: page.Total,
 	}
 	for i, it := range page.Items {
-		p := productModel(it.Product, categories)
+		p := models[i]
 		conn.Nodes[i] = p
 		conn.Edges[i] = &model.ProductEdge{Cursor: relay.Cursor(it.Cursor.Values()...), Node: p}
 	}
@@ -345,14 +355,11 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 	return conn, nil
 }
 
-// primeProducts fills the loaders with what products fetched by a root field need, given the
-// Product fields selected: sellers and images, when selected, are read for all of them at once,
-// concurrently. The fields then resolve from the loaders' caches at once, without waiting out the
-// loaders' batch window. (Categories come with the products' models, see productModel.)
-func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product, fields productFields) error {
-	if len(products) == 0 {
-		return nil
-	}
+// productModels builds the models of products fetched by a root field with what the client
+// selected of them: their sellers and their images with one statement each, concurrently, and
+// their categories from the cached tree. It primes the loaders with all of it, so a later look-up
+// of the same product, seller or images in the request costs nothing.
+func (r *Resolver) productModels(ctx context.Context, products []catalog.Product, fields productFields) ([]*model.Product, error) {
 	l := r.loaders(ctx)
 	productIDs := make([]int64, len(products))
 	sellerIDs := make([]int64, len(products))
@@ -360,23 +367,26 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 		l.PrimeProduct(ctx, p)
 		productIDs[i], sellerIDs[i] = p.ID, p.SellerID
 	}
+	var images map[int64][]catalog.Image
+	var sellers map[int64]catalog.Seller
+	var categories map[int64]catalog.Category
 	var fetches []func(context.Context) error
-	if fields.images {
+	if fields.images && len(products) > 0 {
 		fetches = append(fetches, func(ctx context.Context) error {
-			imgs, err := r.Catalog.ImagesByProductIDs(ctx, productIDs)
-			if err != nil {
+			var err error
+			if images, err = r.Catalog.ImagesByProductIDs(ctx, productIDs); err != nil {
 				return err
 			}
 			for _, id := range productIDs {
-				l.Images.Prime(ctx, id, imgs[id])
+				l.Images.Prime(ctx, id, images[id])
 			}
 			return nil
 		})
 	}
-	if fields.seller {
+	if fields.seller && len(products) > 0 {
 		fetches = append(fetches, func(ctx context.Context) error {
-			sellers, err := r.Catalog.SellersByIDs(ctx, sellerIDs)
-			if err != nil {
+			var err error
+			if sellers, err = r.Catalog.SellersByIDs(ctx, sellerIDs); err != nil {
 				return err
 			}
 			for id, s := range sellers {
@@ -385,7 +395,34 @@ func (r *Resolver) primeProducts(ctx context.Context, products []catalog.Product
 			return nil
 		})
 	}
-	return runAll(ctx, fetches)
+	// Last, as it is the cheapest: it runs on this goroutine while the others wait on the database.
+	if fields.category && len(products) > 0 {
+		fetches = append(fetches, func(ctx context.Context) error {
+			var err error
+			categories, err = r.categoriesOf(ctx, products)
+			return err
+		})
+	}
+	if err := runAll(ctx, fetches); err != nil {
+		return nil, err
+	}
+	models := make([]*model.Product, len(products))
+	for i, p := range products {
+		x := productExtra{images: images[p.ID]}
+		if fields.category {
+			c := categories[p.CategoryID]
+			x.category = &c
+		}
+		if fields.seller {
+			s, ok := sellers[p.SellerID]
+			if !ok {
+				return nil, fmt.Errorf("seller %d: %w", p.SellerID, apperr.ErrNotFound)
+			}
+			x.seller = &s
+		}
+		models[i] = productModel(p, x)
+	}
+	return models, nil
 }
 
 // runAll runs fetches concurrently and returns the first error. The last one runs on the calling
@@ -450,6 +487,20 @@ func productSelection(ctx context.Context) productFields {
 	return fields
 }
 
+// selectedProductFields is productSelection where the field being resolved returns products (a
+// line's product, node, nodes); elsewhere (a mutation's payload) the selection is not at hand,
+// and every field is filled.
+func selectedProductFields(ctx context.Context) productFields {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return allProductFields
+	}
+	switch graphql.GetFieldContext(ctx).Field.Definition.Type.Name() {
+	case "Product", "Node":
+		return productSelection(ctx)
+	}
+	return allProductFields
+}
+
 // connectionSelection reads the selection set of the connection field being resolved.
 func connectionSelection(ctx context.Context) selection {
 	var sel selection
@@ -485,11 +536,19 @@ type productParts struct {
 	inventory model.Inventory
 	rating    model.Rating
 	category  model.Category
+	seller    model.Seller
 }
 
-// productModel converts p; its category is taken from categories, and left out (nil) when
-// categories is nil because the client did not select it.
-func productModel(p catalog.Product, categories map[int64]catalog.Category) *model.Product {
+// productExtra is what a product's model holds beyond its row, each part present when selected.
+type productExtra struct {
+	category *catalog.Category
+	seller   *catalog.Seller
+	images   []catalog.Image
+}
+
+// productModel converts p with the parts of x; a part x lacks stays nil in the model, which is
+// only ever read for selected fields.
+func productModel(p catalog.Product, x productExtra) *model.Product {
 	parts := &productParts{
 		price:     moneyValue(p.Price),
 		inventory: model.Inventory{Available: p.Stock.Available(), InStock: p.Stock.InStock()},
@@ -504,26 +563,42 @@ func productModel(p catalog.Product, categories map[int64]catalog.Category) *mod
 		Inventory:   &parts.inventory,
 		Rating:      &parts.rating,
 		CreatedAt:   p.CreatedAt,
-		Key:         p.ID,
-		SellerKey:   p.SellerID,
+		Images:      imageModels(x.images),
 	}
-	if c, ok := categories[p.CategoryID]; ok {
-		parts.category = *categoryModel(c)
+	if x.category != nil {
+		parts.category = *categoryModel(*x.category)
 		parts.product.Category = &parts.category
+	}
+	if x.seller != nil {
+		parts.seller = *sellerModel(*x.seller)
+		parts.product.Seller = &parts.seller
 	}
 	return &parts.product
 }
 
-// productModel converts one product, with its category when withCategory.
-func (r *Resolver) productModel(ctx context.Context, p catalog.Product, withCategory bool) (*model.Product, error) {
-	var categories map[int64]catalog.Category
-	if withCategory {
-		var err error
-		if categories, err = r.categoriesOf(ctx, []catalog.Product{p}); err != nil {
-			return nil, err
+// imageModels converts a product's images, in one allocation for all of them rather than one each.
+func imageModels(imgs []catalog.Image) []*model.Image {
+	backing := make([]model.Image, len(imgs))
+	out := make([]*model.Image, len(imgs))
+	for i, img := range imgs {
+		backing[i].URL = img.URL
+		if img.AltText != "" {
+			alt := img.AltText
+			backing[i].AltText = &alt
 		}
+		out[i] = &backing[i]
 	}
-	return productModel(p, categories), nil
+	return out
+}
+
+// categoryOf returns the category of p from the cached category tree.
+func (r *Resolver) categoryOf(ctx context.Context, p catalog.Product) (*catalog.Category, error) {
+	categories, err := r.categoriesOf(ctx, []catalog.Product{p})
+	if err != nil {
+		return nil, err
+	}
+	c := categories[p.CategoryID]
+	return &c, nil
 }
 
 // categoriesOf returns the categories of products, from the cached category tree. Every product

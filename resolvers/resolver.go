@@ -52,9 +52,6 @@ func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{
 // Subscription returns the root subscription resolver.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
-// Product resolves Product's loader-backed fields.
-func (r *Resolver) Product() graph.ProductResolver { return &productResolver{r} }
-
 // Category resolves Category's loader-backed fields.
 func (r *Resolver) Category() graph.CategoryResolver { return &categoryResolver{r} }
 
@@ -74,7 +71,6 @@ type (
 	queryResolver        struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
-	productResolver      struct{ *Resolver }
 	categoryResolver     struct{ *Resolver }
 	userResolver         struct{ *Resolver }
 	cartLineResolver     struct{ *Resolver }

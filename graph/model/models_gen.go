@@ -296,13 +296,12 @@ type Product struct {
 	Name        string     `json:"name"`
 	Description string     `json:"description"`
 	Price       *Money     `json:"price"`
+	Images      []*Image   `json:"images"`
 	Category    *Category  `json:"category"`
+	Seller      *Seller    `json:"seller"`
 	Inventory   *Inventory `json:"inventory"`
 	Rating      *Rating    `json:"rating"`
 	CreatedAt   time.Time  `json:"createdAt"`
-	// the database id
-	Key       int64 `json:"-"`
-	SellerKey int64 `json:"-"`
 }
 
 func (Product) IsNode()            {}
