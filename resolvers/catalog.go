@@ -96,7 +96,7 @@ func (r *queryResolver) Product(ctx context.Context, id *string, slug *string) (
 }
 
 // productBySlug answers product(slug:). A page that shows the seller or the images reads them with
-// the product in one statement, and primes the loaders with them.
+// the product in one statement.
 func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.Product, error) {
 	fields := productSelection(ctx)
 	if !fields.seller && !fields.images {
@@ -120,10 +120,6 @@ func (r *queryResolver) productBySlug(ctx context.Context, slug string) (*model.
 	if err != nil {
 		return nil, err
 	}
-	l := r.loaders(ctx)
-	l.PrimeProduct(ctx, d.Product)
-	l.Seller.Prime(ctx, d.Seller.ID, d.Seller)
-	l.Images.Prime(ctx, d.Product.ID, d.Images)
 	x := productExtra{seller: &d.Seller, images: d.Images}
 	if fields.category {
 		if x.category, err = r.categoryOf(ctx, d.Product); err != nil {
@@ -357,14 +353,12 @@ func (r *Resolver) listProducts(ctx context.Context, query string, f catalog.Fil
 
 // productModels builds the models of products fetched by a root field with what the client
 // selected of them: their sellers and their images with one statement each, concurrently, and
-// their categories from the cached tree. It primes the loaders with all of it, so a later look-up
-// of the same product, seller or images in the request costs nothing.
+// their categories from the cached tree. The request's loaders are left alone: priming them cost
+// every page four loaders for the rare request that looks the same product up again.
 func (r *Resolver) productModels(ctx context.Context, products []catalog.Product, fields productFields) ([]*model.Product, error) {
-	l := r.loaders(ctx)
 	productIDs := make([]int64, len(products))
 	sellerIDs := make([]int64, len(products))
 	for i, p := range products {
-		l.PrimeProduct(ctx, p)
 		productIDs[i], sellerIDs[i] = p.ID, p.SellerID
 	}
 	var images map[int64][]catalog.Image
@@ -374,25 +368,15 @@ func (r *Resolver) productModels(ctx context.Context, products []catalog.Product
 	if fields.images && len(products) > 0 {
 		fetches = append(fetches, func(ctx context.Context) error {
 			var err error
-			if images, err = r.Catalog.ImagesByProductIDs(ctx, productIDs); err != nil {
-				return err
-			}
-			for _, id := range productIDs {
-				l.Images.Prime(ctx, id, images[id])
-			}
-			return nil
+			images, err = r.Catalog.ImagesByProductIDs(ctx, productIDs)
+			return err
 		})
 	}
 	if fields.seller && len(products) > 0 {
 		fetches = append(fetches, func(ctx context.Context) error {
 			var err error
-			if sellers, err = r.Catalog.SellersByIDs(ctx, sellerIDs); err != nil {
-				return err
-			}
-			for id, s := range sellers {
-				l.Seller.Prime(ctx, id, s)
-			}
-			return nil
+			sellers, err = r.Catalog.SellersByIDs(ctx, sellerIDs)
+			return err
 		})
 	}
 	// Last, as it is the cheapest: it runs on this goroutine while the others wait on the database.
