@@ -232,3 +232,35 @@ func TestStoppedSubscriptionLeavesItsCart(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletedOperationSendsNothingMore: a subscription the client completes at once, while it
+// is still being set up, gets no message afterwards, not even the error of its cancelled setup.
+func TestCompletedOperationSendsNothingMore(t *testing.T) {
+	t.Parallel()
+	e := newCartEnv(t, nil)
+	cartID := createCart(t, e.srv.Client()).Cart.ID
+	ctx := timeoutCtx(t, 20*time.Second)
+	c, _, err := websocket.Dial(ctx, "ws"+e.srv.URL[len("http"):]+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	initWS(t, ctx, c)
+	p, _ := json.Marshal(map[string]any{"query": qSubscribe, "variables": map[string]any{"id": cartID}})
+	for i := range 30 {
+		id := "s" + string(rune('a'+i%26)) + string(rune('0'+i/26))
+		wsWrite(t, ctx, c, wsMessage{ID: id, Type: "subscribe", Payload: p})
+		wsWrite(t, ctx, c, wsMessage{ID: id, Type: "complete"})
+	}
+	waitWatchStats(t, e, 0, 0)
+	wsWrite(t, ctx, c, wsMessage{Type: "ping"})
+	if m := wsRead(t, ctx, c); m.Type != "pong" {
+		t.Fatalf("a completed subscription sent %s %s %s", m.Type, m.ID, m.Payload)
+	}
+	quiet, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, b, err := c.Read(quiet); err == nil {
+		t.Fatalf("a completed subscription sent %s", b)
+	}
+}

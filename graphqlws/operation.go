@@ -78,8 +78,7 @@ func (c *Conn) start(id string, raw json.RawMessage, readStart time.Time) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // variables keep their exact numbers, as gqlgen's own transports decode them
 	if err := dec.Decode(params); err != nil {
-		c.sendErrors(id, gqlerror.List{{Message: "invalid json"}})
-		c.forget(op)
+		op.fail(gqlerror.List{{Message: "invalid json"}})
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: readStart}
@@ -101,11 +100,10 @@ func (op *operation) run(params *graphql.RawParams) {
 	if errs != nil {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
 		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-			c.sendErrors(op.id, resp.Errors)
-			c.forget(op)
+			op.fail(resp.Errors)
 			return
 		}
-		c.sendResponse(op.id, resp)
+		op.sendResponse(resp)
 		op.finish()
 		return
 	}
@@ -132,7 +130,7 @@ func (op *operation) run(params *graphql.RawParams) {
 		if resp == nil {
 			break
 		}
-		c.sendResponse(op.id, resp)
+		op.sendResponse(resp)
 	}
 	op.finish()
 }
@@ -164,7 +162,7 @@ func (op *operation) deliver() {
 			op.finish()
 			return
 		}
-		op.c.sendResponse(op.id, resp)
+		op.sendResponse(resp)
 		op.mu.Lock()
 		if op.pending == 0 {
 			op.scheduled = false
@@ -188,8 +186,7 @@ func (op *operation) panicked(v any) {
 	if !ok {
 		gqlErr = &gqlerror.Error{Message: err.Error()}
 	}
-	c.sendErrors(op.id, gqlerror.List{gqlErr})
-	c.forget(op)
+	op.fail(gqlerror.List{gqlErr})
 }
 
 // finish ends an operation that ran out: complete tells the client, unless the client stopped it.
@@ -223,18 +220,32 @@ func (c *Conn) stop(id string) {
 	}
 }
 
-// sendResponse sends one result: next (graphql-transport-ws) or data (graphql-ws).
-func (c *Conn) sendResponse(id string, resp *graphql.Response) {
+// sendResponse sends one result, next (graphql-transport-ws) or data (graphql-ws), unless the
+// operation has ended: after the client's complete nothing more may go out for its id.
+func (op *operation) sendResponse(resp *graphql.Response) {
+	c := op.c
 	b, err := json.Marshal(resp)
 	if err != nil {
-		c.sendErrors(id, gqlerror.List{{Message: "the result could not be encoded"}})
+		op.fail(gqlerror.List{{Message: "the result could not be encoded"}})
 		return
 	}
 	typ := "next"
 	if c.protocol == ProtocolLegacyWS {
 		typ = "data"
 	}
-	c.send(serverFrame(opText, message(typ, id, b)))
+	frame := serverFrame(opText, message(typ, op.id, b))
+	c.mu.Lock()
+	if c.ops[op.id] == op && !c.closing {
+		c.pushLocked(frame)
+	}
+	c.mu.Unlock()
+}
+
+// fail ends a running operation with errors; one the client already stopped ends silently.
+func (op *operation) fail(errs gqlerror.List) {
+	if op.c.forget(op) {
+		op.c.sendErrors(op.id, errs)
+	}
 }
 
 // sendErrors ends operation id with errors. graphql-transport-ws sends nothing after an error;
