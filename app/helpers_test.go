@@ -213,6 +213,19 @@ func initWS(t *testing.T, ctx context.Context, c *websocket.Conn) {
 	}
 }
 
+// openWS dials wsURL in graphql-transport-ws and initialises the connection, which closes when
+// the test ends.
+func openWS(t *testing.T, ctx context.Context, wsURL string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("dial %s: %v", wsURL, err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	initWS(t, ctx, c)
+	return c
+}
+
 func timeoutCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

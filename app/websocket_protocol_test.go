@@ -85,12 +85,7 @@ func TestWebsocketAnswersPingsAndCarriesQueries(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, testsupport.Config(t), nil)
 	ctx := timeoutCtx(t, 10*time.Second)
-	c, _, err := dialWS(ctx, s, "")
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	defer c.CloseNow()
-	initWS(t, ctx, c)
+	c := openWS(t, ctx, s.wsURL())
 
 	wsWrite(t, ctx, c, wsMessage{Type: "ping", Payload: json.RawMessage(`{"n":7}`)})
 	if m := wsRead(t, ctx, c); m.Type != "pong" || string(m.Payload) != `{"n":7}` {
@@ -127,12 +122,7 @@ func TestWebsocketWithoutPongsIsClosed(t *testing.T) {
 	cfg.Websocket.KeepAlive = 100 * time.Millisecond
 	s := startServer(t, cfg, nil)
 	ctx := timeoutCtx(t, 10*time.Second)
-	c, _, err := dialWS(ctx, s, "")
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	defer c.CloseNow()
-	initWS(t, ctx, c)
+	c := openWS(t, ctx, s.wsURL())
 	pings := 0
 	for {
 		_, b, err := c.Read(ctx)
@@ -195,13 +185,7 @@ func TestStoppedSubscriptionLeavesItsCart(t *testing.T) {
 	client := e.srv.Client()
 	cartID := createCart(t, client).Cart.ID
 	ctx := timeoutCtx(t, 20*time.Second)
-	c, _, err := websocket.Dial(ctx, "ws"+e.srv.URL[len("http"):]+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	defer c.CloseNow()
-	initWS(t, ctx, c)
+	c := openWS(t, ctx, "ws"+e.srv.URL[len("http"):]+"/graphql")
 	p, _ := json.Marshal(map[string]any{"query": qSubscribe, "variables": map[string]any{"id": cartID}})
 	wsWrite(t, ctx, c, wsMessage{ID: "stays", Type: "subscribe", Payload: p})
 	wsWrite(t, ctx, c, wsMessage{ID: "goes", Type: "subscribe", Payload: p})
@@ -240,13 +224,7 @@ func TestCompletedOperationSendsNothingMore(t *testing.T) {
 	e := newCartEnv(t, nil)
 	cartID := createCart(t, e.srv.Client()).Cart.ID
 	ctx := timeoutCtx(t, 20*time.Second)
-	c, _, err := websocket.Dial(ctx, "ws"+e.srv.URL[len("http"):]+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	defer c.CloseNow()
-	initWS(t, ctx, c)
+	c := openWS(t, ctx, "ws"+e.srv.URL[len("http"):]+"/graphql")
 	p, _ := json.Marshal(map[string]any{"query": qSubscribe, "variables": map[string]any{"id": cartID}})
 	for i := range 30 {
 		id := "s" + string(rune('a'+i%26)) + string(rune('0'+i/26))
