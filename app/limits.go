@@ -125,11 +125,14 @@ func measure(op *ast.OperationDefinition) *operationShape {
 					usesVariables(f.Arguments) {
 					s.CostVaries = true
 				}
+				s.CostVaries = s.CostVaries || directivesUseVariables(f.Directives)
 				s.Depth = max(s.Depth, depth+1)
 				walk(f.SelectionSet, depth+1, false)
 			case *ast.InlineFragment:
+				s.CostVaries = s.CostVaries || directivesUseVariables(f.Directives)
 				walk(f.SelectionSet, depth, root)
 			case *ast.FragmentSpread:
+				s.CostVaries = s.CostVaries || directivesUseVariables(f.Directives)
 				if f.Definition != nil {
 					walk(f.Definition.SelectionSet, depth, root)
 				}
@@ -138,6 +141,17 @@ func measure(op *ast.OperationDefinition) *operationShape {
 	}
 	walk(op.SelectionSet, 0, true)
 	return s
+}
+
+// directivesUseVariables reports whether a directive takes a variable: @skip(if: $x) and
+// @include(if: $x) decide per request which fields are there to cost.
+func directivesUseVariables(ds ast.DirectiveList) bool {
+	for _, d := range ds {
+		if usesVariables(d.Arguments) {
+			return true
+		}
+	}
+	return false
 }
 
 // usesVariables reports whether any argument value is, or contains, a variable.

@@ -73,13 +73,17 @@ func TestCostVariesOnlyWithVariablePages(t *testing.T) {
 	t.Parallel()
 	es := graph.NewExecutableSchema(resolvers.New(resolvers.Deps{}).Config())
 	for q, want := range map[string]bool{
-		`query($slug: String) { product(slug: $slug) { id name } }`:            false,
-		`{ products(first: 5) { nodes { id } } }`:                              false,
-		`query($n: Int) { products(first: $n) { nodes { id } } }`:              true,
-		`query($f: ProductFilter) { products(filter: $f) { nodes { id } } }`:   true,
-		`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`:                      true,
-		`query($n: Int) { categories { products(first: $n) { totalCount } } }`: true,
-		`{ categories { id } products(first: 2) { totalCount } }`:              false,
+		`query($slug: String) { product(slug: $slug) { id name } }`:                               false,
+		`{ products(first: 5) { nodes { id } } }`:                                                 false,
+		`query($n: Int) { products(first: $n) { nodes { id } } }`:                                 true,
+		`query($f: ProductFilter) { products(filter: $f) { nodes { id } } }`:                      true,
+		`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`:                                         true,
+		`query($n: Int) { categories { products(first: $n) { totalCount } } }`:                    true,
+		`{ categories { id } products(first: 2) { totalCount } }`:                                 false,
+		`query($x: Boolean!) { products(first: 90) @include(if: $x) { nodes { id } } }`:           true,
+		`query($x: Boolean!) { ... @skip(if: $x) { products(first: 90) { nodes { id } } } }`:      true,
+		`query($x: Boolean!) { ...P @include(if: $x) } fragment P on Query { categories { id } }`: true,
+		`query($slug: String) { product(slug: $slug) @include(if: true) { id } }`:                 false,
 	} {
 		doc, errs := gqlparser.LoadQuery(es.Schema(), q)
 		if errs != nil {
