@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -53,9 +52,6 @@ type Conn struct {
 	closed      bool
 }
 
-// Protocol is the negotiated subprotocol.
-func (c *Conn) Protocol() string { return c.protocol }
-
 // Close sends a close frame with code and reason, ends every operation and closes the connection
 // once the client answers (or after a short wait).
 func (c *Conn) Close(code int, reason string) {
@@ -79,12 +75,18 @@ func (c *Conn) closeLocked(code int, reason string) {
 }
 
 // fail sends a close frame and closes the connection as soon as it is written, without waiting
-// for the client's answer: the stream can no longer be trusted.
+// for the client's answer: the stream can no longer be trusted, or the client no longer answers.
 func (c *Conn) fail(code int, reason string) {
 	c.mu.Lock()
+	c.failLocked(code, reason)
+	c.mu.Unlock()
+}
+
+// failLocked is fail with mu held. Cancelling under mu is safe: what waits on the connection's
+// context runs in goroutines of its own (context.AfterFunc).
+func (c *Conn) failLocked(code int, reason string) {
 	c.closeLocked(code, reason)
 	c.endOnFlush = true
-	c.mu.Unlock()
 	c.cancel()
 }
 
@@ -174,18 +176,14 @@ func (c *Conn) tick() {
 		go c.teardown()
 		return
 	case !c.initialized && c.t.InitTimeout > 0:
-		c.closeLocked(CloseProtocolError, "connection initialisation timeout")
-		c.endOnFlush = true
-		go c.cancel()
+		c.failLocked(CloseProtocolError, "connection initialisation timeout")
 		return
 	case c.t.KeepAlive <= 0:
 		return
 	}
 	if c.protocol == ProtocolTransportWS {
 		if c.missedPongs >= 2 {
-			c.closeLocked(CloseProtocolError, "no pong")
-			c.endOnFlush = true
-			go c.cancel()
+			c.failLocked(CloseProtocolError, "no pong")
 			return
 		}
 		c.missedPongs++
@@ -381,9 +379,4 @@ func message(typ, id string, payload []byte) []byte {
 func errorPayload(msg string) []byte {
 	b, _ := json.Marshal(map[string]string{"message": msg})
 	return b
-}
-
-// String names the connection in logs.
-func (c *Conn) String() string {
-	return fmt.Sprintf("websocket %s (%s)", c.nc.RemoteAddr(), c.protocol)
 }

@@ -25,7 +25,6 @@ const (
 	CloseInvalidPayload  = 1007
 	ClosePolicyViolation = 1008
 	CloseMessageTooBig   = 1009
-	CloseInternalError   = 1011
 )
 
 // closeError is a reason to end the connection with a close code.

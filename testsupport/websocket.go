@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"storefront/graphqlws"
 )
 
 // Websocket subprotocols the server speaks.
 const (
 	// ProtocolTransportWS is graphql-transport-ws, spoken by the graphql-ws npm client.
-	ProtocolTransportWS = "graphql-transport-ws"
+	ProtocolTransportWS = graphqlws.ProtocolTransportWS
 	// ProtocolLegacyWS is the legacy subscriptions-transport-ws protocol, named graphql-ws.
-	ProtocolLegacyWS = "graphql-ws"
+	ProtocolLegacyWS = graphqlws.ProtocolLegacyWS
 )
 
 // Subscription is one GraphQL subscription over its own websocket connection.
