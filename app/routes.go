@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"storefront/graph"
+	"storefront/graphqlhttp"
 	"storefront/resolvers"
 	"storefront/resolvers/loaders"
 	sredis "storefront/store/redis"
@@ -53,7 +54,7 @@ func (a *App) graphqlHandler() http.Handler {
 	srv.AddTransport(a.websocketTransport(a.websocketInit))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(graphqlhttp.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(a.cfg.Limits.MaxTokens)
 	if a.cfg.Production() {
