@@ -68,7 +68,7 @@ bench-go:
 	@$(ENV) && go test -run '^$$' -bench . -benchtime $${BENCHTIME:-2s} -count $${COUNT:-5} ./...
 
 generate:
-	go run github.com/99designs/gqlgen generate
+	go run ./cmd/generate
 
 vet:
 	go vet ./...
