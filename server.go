@@ -14,11 +14,11 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
 	"storefront/app"
+	"storefront/gctune"
 	"storefront/logbuffer"
 	"storefront/migrations"
 	"storefront/seed"
@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return seedData(ctx, cfg, seed.Options{Products: *products, Users: *users})
 	case "serve":
-		return serve(ctx, cfg, log)
+		return serve(ctx, cfg, getenv, log)
 	default:
 		return fmt.Errorf("unknown command %q: use migrate, seed or serve", cmd)
 	}
@@ -90,16 +90,14 @@ func seedData(ctx context.Context, cfg app.Config, opts seed.Options) error {
 	return seed.Run(ctx, pool, opts)
 }
 
-// defaultGCPercent is the server's GOGC unless the environment sets one. Its live heap is small
-// (tens of MB, about 14 KiB per open websocket), and each GraphQL request allocates a few hundred
-// short-lived objects: twice Go's default headroom halves the collections, which took about a
-// tenth of the CPU at 1,000 product pages a second, for little memory. GOMEMLIMIT, when set,
-// still caps the heap.
-const defaultGCPercent = 200
-
-func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
+func serve(ctx context.Context, cfg app.Config, getenv func(string) string, log *slog.Logger) error {
+	// The collector's pace: see package gctune.
+	gc, err := gctune.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	if gc != nil {
+		defer gc.Stop()
 	}
 	if cfg.JWTSecretGenerated {
 		log.Warn("JWT_SECRET not set: using a random key, so tokens stop working when the server restarts")

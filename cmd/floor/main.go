@@ -32,6 +32,7 @@ import (
 	"storefront/domain/cart"
 	"storefront/domain/catalog"
 	"storefront/domain/money"
+	"storefront/gctune"
 	"storefront/resolvers/relay"
 )
 
@@ -48,6 +49,14 @@ func run(ctx context.Context, getenv func(string) string) error {
 	cfg, err := app.LoadConfig(getenv)
 	if err != nil {
 		return err
+	}
+	// The collector is paced as the server's is, so the comparison is of the handlers alone.
+	gc, err := gctune.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	if gc != nil {
+		defer gc.Stop()
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.New(ctx, cfg, log)
