@@ -5,7 +5,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"go/format"
 	"os"
@@ -121,47 +120,13 @@ func plainTypes(data *codegen.Data) map[string]bool {
 
 var funcStart = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) ([^\s(]+)\(`)
 
-// rewrite replaces MarshalSliceConcurrently in the noted functions of the generated file.
+// rewrite applies rewriteSource to the generated file.
 func (p *plainLists) rewrite(path string) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	starts := funcStart.FindAllSubmatchIndex(src, -1)
-	var out bytes.Buffer
-	done := map[string]bool{}
-	last := 0
-	for i, m := range starts {
-		name := string(src[m[2]:m[3]])
-		if _, ok := p.funcs[name]; !ok {
-			continue
-		}
-		end := len(src)
-		if i+1 < len(starts) {
-			end = starts[i+1][0]
-		}
-		body := string(src[m[0]:end])
-		if strings.Count(body, concurrentCall) != 1 {
-			continue
-		}
-		out.Write(src[last:m[0]])
-		out.WriteString(strings.Replace(body, concurrentCall, inOrderCall, 1))
-		last = end
-		done[name] = true
-	}
-	out.Write(src[last:])
-	if len(done) == 0 {
-		return nil
-	}
-	code := out.String()
-	// The import goes in a group of its own at the end of the import block.
-	start := strings.Index(code, "\nimport (\n")
-	end := strings.Index(code[max(start, 0):], "\n)\n")
-	if start < 0 || end < 0 {
-		return fmt.Errorf("%s: no import block to add %s to", path, inOrderImport)
-	}
-	end += start
-	code = code[:end] + "\n\n\t" + inOrderImport + code[end:]
+	code, report := p.rewriteSource(string(src))
 	formatted, err := format.Source([]byte(code))
 	if err != nil {
 		return fmt.Errorf("%s after the rewrite: %w", path, err)
@@ -169,15 +134,126 @@ func (p *plainLists) rewrite(path string) error {
 	if err := os.WriteFile(path, formatted, 0o644); err != nil {
 		return err
 	}
-	types := map[string]bool{}
-	for name := range done {
-		types[p.funcs[name]] = true
-	}
-	names := make([]string, 0, len(types))
-	for name := range types {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	fmt.Printf("lists marshaled in order: %s\n", strings.Join(names, ", "))
+	fmt.Print(report)
 	return nil
 }
+
+// rewriteSource makes three changes to gqlgen's executor, none of which changes an answer:
+//
+//   - the marshal functions of plain lists call graphqlexec.MarshalSliceInOrder;
+//   - an object's marshal function registers its @defer group only when it has one: gqlgen
+//     computes the object's path (a walk up the field contexts and a slice) for every object of
+//     every answer, only to hand it to a function that returns at once when nothing is deferred;
+//     objects without a concurrent field, whose fields can never be deferred, no longer allocate
+//     the deferred field set and map either;
+//   - a scalar field's "does not have child fields" error is made once, not on every field of
+//     every answer.
+//
+// It returns the code and a report of what it changed.
+func (p *plainLists) rewriteSource(src string) (string, string) {
+	starts := funcStart.FindAllStringSubmatchIndex(src, -1)
+	var out strings.Builder
+	lists := map[string]bool{}
+	guarded, unallocated := 0, 0
+	out.WriteString(src[:firstStart(starts, len(src))])
+	for i, m := range starts {
+		end := len(src)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		name, body := src[m[2]:m[3]], src[m[0]:end]
+		if elem, ok := p.funcs[name]; ok && strings.Count(body, concurrentCall) == 1 {
+			body = strings.Replace(body, concurrentCall, inOrderCall, 1)
+			lists[elem] = true
+		}
+		if strings.Contains(body, deferredGroup) {
+			body = strings.Replace(body, deferredGroup, guardedDeferredGroup, 1)
+			guarded++
+			if !strings.Contains(body, "IsDeferred()") && strings.Contains(body, deferredState) {
+				body = strings.Replace(body, deferredState, noDeferredState, 1)
+				unallocated++
+			}
+		}
+		out.WriteString(body)
+	}
+	code := out.String()
+
+	var report strings.Builder
+	if len(lists) > 0 {
+		// The import goes in a group of its own at the end of the import block.
+		if start := strings.Index(code, "\nimport (\n"); start >= 0 {
+			if end := strings.Index(code[start:], "\n)\n"); end >= 0 {
+				end += start
+				code = code[:end] + "\n\n\t" + inOrderImport + code[end:]
+			}
+		}
+		names := make([]string, 0, len(lists))
+		for name := range lists {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(&report, "lists marshaled in order: %s\n", strings.Join(names, ", "))
+	}
+	fmt.Fprintf(&report, "objects registering @defer groups only when they have one: %d (%d without deferred state)\n",
+		guarded, unallocated)
+
+	hoisted := map[string]string{}
+	code = childErr.ReplaceAllStringFunc(code, func(call string) string {
+		typ := childErr.FindStringSubmatch(call)[1]
+		name := "errNoChildFields" + typ
+		hoisted[name] = typ
+		return name
+	})
+	if len(hoisted) > 0 {
+		names := make([]string, 0, len(hoisted))
+		for name := range hoisted {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		code += "\n// Errors of scalar fields asked for child fields, made once.\nvar (\n"
+		for _, name := range names {
+			code += fmt.Sprintf("\t%s = errors.New(%q)\n", name, "field of type "+hoisted[name]+" does not have child fields")
+		}
+		code += ")\n"
+		fmt.Fprintf(&report, "scalar child-field errors made once: %d types\n", len(hoisted))
+	}
+	return code, report.String()
+}
+
+func firstStart(starts [][]int, n int) int {
+	if len(starts) == 0 {
+		return n
+	}
+	return starts[0][0]
+}
+
+// The generated code rewriteSource looks for, as gqlgen v0.17.95 writes it.
+var childErr = regexp.MustCompile(`errors\.New\("field of type (\w+) does not have child fields"\)`)
+
+const (
+	deferredGroup = `	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+`
+	guardedDeferredGroup = `	if len(deferLabelToView) > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Defers:   deferLabelToView,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: deferredFieldSet,
+			Context:  ctx,
+		})
+	}
+`
+	deferredState = `	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+`
+	noDeferredState = `	var deferredFieldSet *graphql.FieldSet
+	var deferLabelToView map[string]*graphql.FieldSetView
+`
+)

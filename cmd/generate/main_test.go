@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/codegen"
@@ -47,5 +48,82 @@ func TestPlainTypes(t *testing.T) {
 		if plain[name] != want {
 			t.Errorf("%s plain = %v; want %v", name, plain[name], want)
 		}
+	}
+}
+
+// generatedSample is a cut-down generated executor with each shape rewriteSource changes.
+const generatedSample = `package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+func (ec *executionContext) fieldContext_Image_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Image", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	out.Dispatch(ctx)
+` + deferredGroup + `
+	return out
+}
+
+func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet, obj *model.Category) graphql.Marshaler {
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	if field.IsDeferred() {
+		deferredFieldSet.AddField(field)
+	}
+` + deferredGroup + `
+	return out
+}
+
+func (ec *executionContext) marshalNImage2ᚕᚖImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Image) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		return ec.marshalNImage2ᚖImage(ctx, sel, v[i])
+	})
+	return ret
+}
+
+func (ec *executionContext) marshalNCategory2ᚕᚖCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Category) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		return ec.marshalNCategory2ᚖCategory(ctx, sel, v[i])
+	})
+	return ret
+}
+`
+
+// TestRewriteSource: plain lists in order, @defer groups registered only when there is one
+// (and no deferred state for objects that can have none), scalar errors made once; lists of
+// types with resolvers and objects with deferrable fields keep what they need.
+func TestRewriteSource(t *testing.T) {
+	p := &plainLists{funcs: map[string]string{"marshalNImage2ᚕᚖImageᚄ": "Image"}}
+	code, report := p.rewriteSource(generatedSample)
+	for _, want := range []string{
+		"ret := graphqlexec.MarshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {\n\t\treturn ec.marshalNImage2ᚖImage",
+		"ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {\n\t\treturn ec.marshalNCategory2ᚖCategory",
+		"\n\n\t" + inOrderImport + "\n)\n",
+		"graphql.NewScalarFieldContext(\"Image\", field, false, false, errNoChildFieldsString)",
+		"errNoChildFieldsString = errors.New(\"field of type String does not have child fields\")",
+		"obj *model.Image) graphql.Marshaler {\n\tout := graphql.NewFieldSet(fields)\n" + noDeferredState,
+		"obj *model.Category) graphql.Marshaler {\n" + deferredState,
+		"lists marshaled in order: Image\n",
+		"objects registering @defer groups only when they have one: 2 (1 without deferred state)\n",
+	} {
+		if !strings.Contains(code+report, want) {
+			t.Errorf("rewritten code lacks:\n%s", want)
+		}
+	}
+	if n := strings.Count(code, guardedDeferredGroup); n != 2 {
+		t.Errorf("%d guarded @defer groups; want 2", n)
+	}
+	if strings.Contains(code, "errors.New(\"field of type String does not have child fields\"))") {
+		t.Error("a scalar field still makes its error on every call")
 	}
 }
