@@ -61,3 +61,27 @@ func TestTunerFollowsCollections(t *testing.T) {
 		t.Errorf("GOGC changed to %d by a stopped tuner", current)
 	}
 }
+
+func TestFromEnv(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	env := func(vars map[string]string) func(string) string {
+		return func(k string) string { return vars[k] }
+	}
+	if tuner, err := FromEnv(env(map[string]string{"GOGC": "50"})); tuner != nil || err != nil {
+		t.Errorf("with GOGC set: %v, %v; want no tuner", tuner, err)
+	}
+	for _, bad := range []string{"x", "-1", "99999999"} {
+		if _, err := FromEnv(env(map[string]string{"GC_HEAP_FLOOR_MB": bad})); err == nil {
+			t.Errorf("GC_HEAP_FLOOR_MB=%q accepted", bad)
+		}
+	}
+	tuner, err := FromEnv(env(map[string]string{"GC_HEAP_FLOOR_MB": "0"}))
+	if err != nil || tuner == nil {
+		t.Fatalf("GC_HEAP_FLOOR_MB=0: %v, %v", tuner, err)
+	}
+	runtime.GC()
+	if p := tuner.Percent(); p != DefaultPercent {
+		t.Errorf("GOGC %d with the floor off; want %d", p, DefaultPercent)
+	}
+	tuner.Stop()
+}
