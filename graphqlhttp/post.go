@@ -115,6 +115,10 @@ var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // Answers of incremental delivery (label, path, hasNext) never come over POST; should one, it
 // is encoded the ordinary way.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+	if resp == nil { // a subscription whose stream ended before its first event: gqlgen writes null
+		_, _ = w.Write([]byte("null"))
+		return
+	}
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
 		b, err := json.Marshal(resp)
 		if err != nil {

@@ -99,7 +99,9 @@ func plainTypes(data *codegen.Data) map[string]bool {
 			case ast.Object:
 				if obj := objects[name]; obj != nil {
 					for _, f := range obj.Fields {
-						leadsTo = append(leadsTo, f.TypeReference.Definition.Name)
+						if f.TypeReference != nil && f.TypeReference.Definition != nil {
+							leadsTo = append(leadsTo, f.TypeReference.Definition.Name)
+						}
 					}
 				}
 			default:
