@@ -11,12 +11,10 @@
 package graphqlhttp
 
 import (
-	"bytes"
 	"encoding/json"
 	"mime"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -109,57 +107,43 @@ func statusFor(contentType string, errs gqlerror.List) int {
 	return http.StatusUnprocessableEntity
 }
 
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // writeResponse writes resp as gqlgen's graphql.Response encodes, with its data copied as it is.
-// Answers of incremental delivery (label, path, hasNext) never come over POST; should one, it
-// is encoded the ordinary way.
+// net/http buffers the pieces into one write. Answers of incremental delivery (label, path,
+// hasNext) never come over POST; should one, it is encoded the ordinary way.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	if resp == nil { // a subscription whose stream ended before its first event: gqlgen writes null
 		_, _ = w.Write([]byte("null"))
 		return
 	}
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
-		b, err := json.Marshal(resp)
-		if err != nil {
-			panic(err)
-		}
-		_, _ = w.Write(b)
+		_, _ = w.Write(encode(resp))
 		return
 	}
-	buf := buffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 { // an unusually large answer's buffer is left to the collector
-			buf.Reset()
-			buffers.Put(buf)
-		}
-	}()
-	buf.WriteByte('{')
+	_, _ = w.Write([]byte("{"))
 	if len(resp.Errors) > 0 {
-		buf.WriteString(`"errors":`)
-		appendJSON(buf, resp.Errors)
-		buf.WriteByte(',')
+		_, _ = w.Write([]byte(`"errors":`))
+		_, _ = w.Write(encode(resp.Errors))
+		_, _ = w.Write([]byte(","))
 	}
-	buf.WriteString(`"data":`)
+	_, _ = w.Write([]byte(`"data":`))
 	if len(resp.Data) == 0 {
-		buf.WriteString("null")
+		_, _ = w.Write([]byte("null"))
 	} else {
-		buf.Write(resp.Data)
+		_, _ = w.Write(resp.Data)
 	}
 	if len(resp.Extensions) > 0 {
-		buf.WriteString(`,"extensions":`)
-		appendJSON(buf, resp.Extensions)
+		_, _ = w.Write([]byte(`,"extensions":`))
+		_, _ = w.Write(encode(resp.Extensions))
 	}
-	buf.WriteByte('}')
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write([]byte("}"))
 }
 
-// appendJSON encodes v into buf; errors and extensions are built by the server from plain values,
-// so failing to encode them is a bug, as it is in gqlgen's transport.
-func appendJSON(buf *bytes.Buffer, v any) {
+// encode marshals v; errors and extensions are built by the server from plain values, so
+// failing to encode them is a bug, as it is in gqlgen's transport.
+func encode(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
 	}
-	buf.Write(b)
+	return b
 }

@@ -36,26 +36,27 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	lists := &plainLists{}
-	if err := api.Generate(cfg, api.AddPlugin(lists)); err != nil {
+	rw := &rewrites{}
+	if err := api.Generate(cfg, api.AddPlugin(rw)); err != nil {
 		return err
 	}
-	return lists.rewrite(cfg.Exec.Filename)
+	return rw.rewrite(cfg.Exec.Filename)
 }
 
-// plainLists is a gqlgen plugin that, while gqlgen builds its picture of the schema, notes the
-// marshal functions of lists whose element types are plain: no field of theirs, nor of any
+// rewrites holds what the rewrites of the generated executor need (see rewriteSource). As a
+// gqlgen plugin it notes, while gqlgen builds its picture of the schema, the marshal functions
+// of lists whose element types are plain: no field of theirs, nor of any
 // type reachable from them, runs on a goroutine of its own (a resolver, or a method taking a
 // context). Elements of such lists are only read, so marshaling them in turn loses nothing.
-type plainLists struct {
+type rewrites struct {
 	funcs map[string]string // marshal function name → element type, for the report
 }
 
 // Name implements plugin.Plugin.
-func (*plainLists) Name() string { return "plainlists" }
+func (*rewrites) Name() string { return "storefront-rewrites" }
 
 // GenerateCode implements plugin.CodeGenerator; gqlgen calls it before writing the executor.
-func (p *plainLists) GenerateCode(data *codegen.Data) error {
+func (p *rewrites) GenerateCode(data *codegen.Data) error {
 	plain := plainTypes(data)
 	p.funcs = map[string]string{}
 	for _, ref := range data.ReferencedTypes {
@@ -123,7 +124,7 @@ func plainTypes(data *codegen.Data) map[string]bool {
 var funcStart = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) ([^\s(]+)\(`)
 
 // rewrite applies rewriteSource to the generated file.
-func (p *plainLists) rewrite(path string) error {
+func (p *rewrites) rewrite(path string) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -152,7 +153,7 @@ func (p *plainLists) rewrite(path string) error {
 //     every answer.
 //
 // It returns the code and a report of what it changed.
-func (p *plainLists) rewriteSource(src string) (string, string) {
+func (p *rewrites) rewriteSource(src string) (string, string) {
 	starts := funcStart.FindAllStringSubmatchIndex(src, -1)
 	var out strings.Builder
 	lists := map[string]bool{}

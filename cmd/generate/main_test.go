@@ -103,7 +103,7 @@ func (ec *executionContext) marshalNCategory2ᚕᚖCategoryᚄ(ctx context.Conte
 // (and no deferred state for objects that can have none), scalar errors made once; lists of
 // types with resolvers and objects with deferrable fields keep what they need.
 func TestRewriteSource(t *testing.T) {
-	p := &plainLists{funcs: map[string]string{"marshalNImage2ᚕᚖImageᚄ": "Image"}}
+	p := &rewrites{funcs: map[string]string{"marshalNImage2ᚕᚖImageᚄ": "Image"}}
 	code, report := p.rewriteSource(generatedSample)
 	for _, want := range []string{
 		"ret := graphqlexec.MarshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {\n\t\treturn ec.marshalNImage2ᚖImage",
