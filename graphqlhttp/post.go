@@ -112,31 +112,43 @@ func statusFor(contentType string, errs gqlerror.List) int {
 // hasNext) never come over POST; should one, it is encoded the ordinary way.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	if resp == nil { // a subscription whose stream ended before its first event: gqlgen writes null
-		_, _ = w.Write([]byte("null"))
+		_, _ = w.Write(jsonNull)
 		return
 	}
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
 		_, _ = w.Write(encode(resp))
 		return
 	}
-	_, _ = w.Write([]byte("{"))
+	_, _ = w.Write(openBrace)
 	if len(resp.Errors) > 0 {
-		_, _ = w.Write([]byte(`"errors":`))
+		_, _ = w.Write(errorsKey)
 		_, _ = w.Write(encode(resp.Errors))
-		_, _ = w.Write([]byte(","))
+		_, _ = w.Write(comma)
 	}
-	_, _ = w.Write([]byte(`"data":`))
+	_, _ = w.Write(dataKey)
 	if len(resp.Data) == 0 {
-		_, _ = w.Write([]byte("null"))
+		_, _ = w.Write(jsonNull)
 	} else {
 		_, _ = w.Write(resp.Data)
 	}
 	if len(resp.Extensions) > 0 {
-		_, _ = w.Write([]byte(`,"extensions":`))
+		_, _ = w.Write(extensionsKey)
 		_, _ = w.Write(encode(resp.Extensions))
 	}
-	_, _ = w.Write([]byte("}"))
+	_, _ = w.Write(closeBrace)
 }
+
+// The fixed pieces of an answer, made once: a []byte conversion passed to Write would be
+// allocated on every call.
+var (
+	jsonNull      = []byte("null")
+	openBrace     = []byte("{")
+	closeBrace    = []byte("}")
+	comma         = []byte(",")
+	errorsKey     = []byte(`"errors":`)
+	dataKey       = []byte(`"data":`)
+	extensionsKey = []byte(`,"extensions":`)
+)
 
 // encode marshals v; errors and extensions are built by the server from plain values, so
 // failing to encode them is a bug, as it is in gqlgen's transport.
