@@ -34,7 +34,9 @@ type Store interface {
 	// has none, in one transaction.
 	UpdateForUser(ctx context.Context, userID int64, newID string, fn UpdateFunc) (Cart, error)
 	// Update locks the cart, applies fn and writes what fn changed, or apperr.ErrNotFound.
-	Update(ctx context.Context, id string, fn UpdateFunc) (Cart, error)
+	// productIDs are the products fn will ask about besides those of the cart's lines: the store
+	// may read them all with the cart, in the same round trip, for fn's catalog to answer from.
+	Update(ctx context.Context, id string, productIDs []int64, fn UpdateFunc) (Cart, error)
 	// Merge locks the guest cart and the user's active cart (created with newID when missing),
 	// applies fn to both and writes both, in one transaction. It returns both as written.
 	Merge(ctx context.Context, guestID string, userID int64, newID string,

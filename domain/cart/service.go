@@ -208,7 +208,7 @@ func (s *Service) update(ctx context.Context, id string, ch *change) (Result, er
 	if !ValidID(id) {
 		return Result{}, apperr.ErrNotFound
 	}
-	c, err := s.store.Update(ctx, id, ch.apply)
+	c, err := s.store.Update(ctx, id, ch.extraProducts, ch.apply)
 	if err != nil {
 		if errors.Is(err, apperr.ErrNotFound) {
 			// Whatever the cache holds of a cart the store does not have is stale.

@@ -44,9 +44,8 @@ func NewCartCatalog(pool *pgxpool.Pool) *CartCatalog { return &CartCatalog{q: po
 
 // Products implements cart.Catalog.
 func (c *CartCatalog) Products(ctx context.Context, ids []int64) (map[int64]cart.Product, error) {
-	out := make(map[int64]cart.Product, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return map[int64]cart.Product{}, nil
 	}
 	rows, err := c.q.Query(ctx, `
 		SELECT p.id, p.price, p.published, coalesce(i.available, 0)
@@ -55,7 +54,13 @@ func (c *CartCatalog) Products(ctx context.Context, ids []int64) (map[int64]cart
 	if err != nil {
 		return nil, fmt.Errorf("read cart products: %w", err)
 	}
+	return scanCartProducts(rows, len(ids))
+}
+
+// scanCartProducts reads rows of product id, price, published and available stock.
+func scanCartProducts(rows pgx.Rows, size int) (map[int64]cart.Product, error) {
 	defer rows.Close()
+	out := make(map[int64]cart.Product, size)
 	for rows.Next() {
 		var p cart.Product
 		var price int64
@@ -170,29 +175,47 @@ func readCart(ctx context.Context, q queryer, sql string, arg any) (cart.Cart, e
 }
 
 // lockCart reads a cart and its lines, holding the cart row's lock until the transaction ends.
-func lockCart(ctx context.Context, tx pgx.Tx, where string, arg any) (cart.Cart, error) {
+// Both statements go in one round trip. They run in turn, so the lines are read after the lock
+// is held: under READ COMMITTED the second statement takes a fresh snapshot and sees the lines
+// of every change that committed before the lock was granted. (One statement joining the lines
+// and locking the cart would not: after waiting for the lock it rechecks the cart row alone and
+// keeps the lines it read before the wait.)
+func lockCart(ctx context.Context, tx pgx.Tx, where string, arg any, catalog *prefetchedCatalog) (cart.Cart, error) {
 	var c cart.Cart
-	err := tx.QueryRow(ctx, `SELECT `+cartColumns+` FROM carts c WHERE `+where+` FOR UPDATE`, arg).
-		Scan(&c.ID, &c.UserID, &c.Status, &c.Version, &c.CreatedAt, &c.UpdatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
+	found := false
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT `+cartColumns+` FROM carts c WHERE `+where+` FOR UPDATE`, arg).
+		QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&c.ID, &c.UserID, &c.Status, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			found = err == nil
+			return err
+		})
+	batch.Queue(`SELECT l.id, l.product_id, l.quantity, l.added_unit_price FROM cart_lines l
+		WHERE l.cart_id = (SELECT c.id FROM carts c WHERE `+where+`) ORDER BY l.id`, arg).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			c.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (cart.Line, error) {
+				var l cart.Line
+				var price int64
+				err := r.Scan(&l.ID, &l.ProductID, &l.Quantity, &price)
+				l.AddedUnitPrice = money.Amount(price)
+				return l, err
+			})
+			return err
+		})
+	if catalog != nil {
+		catalog.queue(batch, where, arg)
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return cart.Cart{}, err
+	}
+	if !found {
 		return cart.Cart{}, apperr.ErrNotFound
 	}
-	if err != nil {
-		return cart.Cart{}, err
-	}
-	rows, err := tx.Query(ctx, `SELECT id, product_id, quantity, added_unit_price FROM cart_lines
-		WHERE cart_id = $1 ORDER BY id`, c.ID)
-	if err != nil {
-		return cart.Cart{}, err
-	}
-	c.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (cart.Line, error) {
-		var l cart.Line
-		var price int64
-		err := r.Scan(&l.ID, &l.ProductID, &l.Quantity, &price)
-		l.AddedUnitPrice = money.Amount(price)
-		return l, err
-	})
-	return c, err
+	return c, nil
 }
 
 // CartOfLine implements cart.Store.
@@ -247,25 +270,80 @@ func lockUserCart(ctx context.Context, tx pgx.Tx, userID int64, newID string) (c
 		}
 		return cart.Cart{}, fmt.Errorf("create user cart: %w", err)
 	}
-	c, err := lockCart(ctx, tx, `c.user_id = $1 AND c.status = 'ACTIVE'`, userID)
+	c, err := lockCart(ctx, tx, `c.user_id = $1 AND c.status = 'ACTIVE'`, userID, nil)
 	if err != nil {
 		return cart.Cart{}, fmt.Errorf("lock user cart: %w", err)
 	}
 	return c, nil
 }
 
-// Update implements cart.Store.
-func (s *Carts) Update(ctx context.Context, id string, fn cart.UpdateFunc) (cart.Cart, error) {
+// Update implements cart.Store. The cart, its lines and the products fn will read go in one
+// round trip (lockCart), so a change costs BEGIN, that, the write and COMMIT.
+func (s *Carts) Update(ctx context.Context, id string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
 	var out cart.Cart
 	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err := lockCart(ctx, tx, `c.id = $1`, id)
+		catalog := &prefetchedCatalog{tx: tx, asked: productIDs}
+		c, err := lockCart(ctx, tx, `c.id = $1`, id, catalog)
 		if err != nil {
 			return err
 		}
-		out, err = applyAndWrite(ctx, tx, c, fn)
+		before := clone(c)
+		if err := fn(ctx, &c, catalog); err != nil {
+			return err
+		}
+		out, err = writeCart(ctx, tx, before, c)
 		return err
 	})
 	return out, err
+}
+
+// prefetchedCatalog is a change's catalog when the products were read with the locked cart: the
+// products of its lines and those asked for. It answers from what it read and goes to the
+// database, in the transaction, only for products it was not asked about.
+type prefetchedCatalog struct {
+	tx pgx.Tx
+	// asked are the products read beside those of the cart's lines; one of them missing from
+	// products does not exist.
+	asked    []int64
+	products map[int64]cart.Product
+}
+
+// queue adds the read of the products to the batch that locks the cart matched by where.
+func (p *prefetchedCatalog) queue(batch *pgx.Batch, where string, arg any) {
+	batch.Queue(`SELECT p.id, p.price, p.published, coalesce(i.available, 0)
+		FROM products p LEFT JOIN inventory i ON i.product_id = p.id
+		WHERE p.id IN (SELECT unnest($2::bigint[])
+			UNION SELECT l.product_id FROM cart_lines l
+			WHERE l.cart_id = (SELECT c.id FROM carts c WHERE `+where+`))`, arg, p.asked).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			p.products, err = scanCartProducts(rows, len(p.asked)+8)
+			return err
+		})
+}
+
+// Products implements cart.Catalog.
+func (p *prefetchedCatalog) Products(ctx context.Context, ids []int64) (map[int64]cart.Product, error) {
+	out := make(map[int64]cart.Product, len(ids))
+	var unread []int64
+	for _, id := range ids {
+		if pr, ok := p.products[id]; ok {
+			out[id] = pr
+		} else if !slices.Contains(p.asked, id) {
+			unread = append(unread, id)
+		}
+	}
+	if len(unread) == 0 {
+		return out, nil
+	}
+	more, err := (&CartCatalog{q: p.tx}).Products(ctx, unread)
+	if err != nil {
+		return nil, err
+	}
+	for id, pr := range more {
+		out[id] = pr
+	}
+	return out, nil
 }
 
 // Merge implements cart.Store. The guest cart is locked before the user's, in every caller, so
@@ -274,7 +352,7 @@ func (s *Carts) Merge(ctx context.Context, guestID string, userID int64, newID s
 	fn func(ctx context.Context, guest, user *cart.Cart, catalog cart.Catalog) error) (cart.Cart, cart.Cart, error) {
 	var guestOut, userOut cart.Cart
 	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		guest, err := lockCart(ctx, tx, `c.id = $1`, guestID)
+		guest, err := lockCart(ctx, tx, `c.id = $1`, guestID, nil)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,154 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"storefront/domain/cart"
+	"storefront/domain/money"
+	"storefront/store/postgres"
+	"storefront/testsupport"
+)
+
+// newProducts inserts products with the prices given (in minor units), 10 on hand each, and
+// returns their ids in the same order.
+func newProducts(t *testing.T, pool *pgxpool.Pool, prices ...int64) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var seller, category int64
+	if err := pool.QueryRow(ctx, `INSERT INTO sellers (slug, name) VALUES ('s', 'S') RETURNING id`).Scan(&seller); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, `INSERT INTO categories (slug, name) VALUES ('c', 'C') RETURNING id`).Scan(&category); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, len(prices))
+	for i, price := range prices {
+		err := pool.QueryRow(ctx, `INSERT INTO products (slug, name, price, category_id, seller_id)
+			VALUES ($1, 'P', $2, $3, $4) RETURNING id`, fmt.Sprint("p-", price), price, category, seller).Scan(&ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO inventory (product_id, on_hand) VALUES ($1, 10)`, ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// addLine is an UpdateFunc that adds one of the product to the cart.
+func addLine(productID int64) cart.UpdateFunc {
+	return func(ctx context.Context, c *cart.Cart, catalog cart.Catalog) error {
+		products, err := catalog.Products(ctx, []int64{productID})
+		if err != nil {
+			return err
+		}
+		if err := c.Add(products[productID], 1, cart.DefaultLimits); err != nil {
+			return err
+		}
+		return nil
+	}
+}
+
+// TestCartUpdateCatalog: the catalog a change gets answers for the products of the cart's lines,
+// for those named in advance, and for others it was not told about; a product that does not
+// exist is absent whichever way it was asked for.
+func TestCartUpdateCatalog(t *testing.T) {
+	t.Parallel()
+	pool, _ := testsupport.NewPool(t)
+	ctx := context.Background()
+	ids := newProducts(t, pool, 100, 200, 300)
+	inCart, named, unnamed := ids[0], ids[1], ids[2]
+	const missingNamed, missingUnnamed = 999_001, 999_002
+	store := postgres.NewCarts(pool)
+	c, err := store.CreateGuest(ctx, "cart-catalog-0000000000", addLine(inCart))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got map[int64]cart.Product
+	_, err = store.Update(ctx, c.ID, []int64{named, missingNamed}, func(ctx context.Context, c *cart.Cart, catalog cart.Catalog) error {
+		got, err = catalog.Products(ctx, []int64{inCart, named, unnamed, missingNamed, missingUnnamed})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]money.Amount{inCart: 100, named: 200, unnamed: 300}
+	if len(got) != len(want) {
+		t.Errorf("catalog answered %d products (%v); want %d", len(got), got, len(want))
+	}
+	for id, price := range want {
+		p, ok := got[id]
+		if !ok || p.Price != price || p.Available != 10 || !p.Published {
+			t.Errorf("product %d: %+v (found %v); want price %d, 10 available, published", id, p, ok, price)
+		}
+	}
+}
+
+// TestCartUpdateSeesLinesCommittedWhileWaiting: a change that waits for another's lock on the cart
+// then reads the cart as that change left it, with the line it added and that line's product,
+// although its own statements were sent before the lock was granted.
+func TestCartUpdateSeesLinesCommittedWhileWaiting(t *testing.T) {
+	t.Parallel()
+	pool, _ := testsupport.NewPool(t)
+	ctx := context.Background()
+	ids := newProducts(t, pool, 100, 200)
+	first, second := ids[0], ids[1]
+	store := postgres.NewCarts(pool)
+	c, err := store.CreateGuest(ctx, "cart-waiting-00000000000", addLine(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	locked, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		_, err := store.Update(ctx, c.ID, []int64{second}, func(ctx context.Context, c *cart.Cart, catalog cart.Catalog) error {
+			close(locked)
+			<-release
+			return addLine(second)(ctx, c, catalog)
+		})
+		holder <- err
+	}()
+	<-locked
+
+	type seen struct {
+		lines    []cart.Line
+		products map[int64]cart.Product
+	}
+	waiter := make(chan seen, 1)
+	waitErr := make(chan error, 1)
+	go func() {
+		_, err := store.Update(ctx, c.ID, nil, func(ctx context.Context, c *cart.Cart, catalog cart.Catalog) error {
+			products, err := catalog.Products(ctx, c.ProductIDs())
+			waiter <- seen{lines: append([]cart.Line(nil), c.Lines...), products: products}
+			return err
+		})
+		waitErr <- err
+	}()
+	// The waiter's batch is on its way and blocked on the lock; give it time to get there.
+	select {
+	case s := <-waiter:
+		t.Fatalf("second change ran while the first held the cart: %+v", s)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waitErr; err != nil {
+		t.Fatal(err)
+	}
+	s := <-waiter
+	if len(s.lines) != 2 || s.lines[1].ProductID != second {
+		t.Fatalf("waiting change saw lines %+v; want the first product's and the second's", s.lines)
+	}
+	if p, ok := s.products[second]; !ok || p.Price != 200 {
+		t.Errorf("waiting change's catalog has %+v for the second product (found %v); want price 200", p, ok)
+	}
+}
