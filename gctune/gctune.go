@@ -23,9 +23,12 @@ import (
 	"sync"
 )
 
-// maxPercent bounds the raised GOGC, so that an almost empty heap does not turn it into a
-// number with no meaning.
-const maxPercent = 100_000
+// runtimeHeapMinimum is the runtime's smallest heap goal at GOGC=100. It scales with GOGC: at
+// GOGC=p no collection starts before the heap reaches runtimeHeapMinimum × p/100, whatever the
+// live heap. So a raised GOGC must stay under floor/runtimeHeapMinimum × 100, or a heap that is
+// almost empty (before the first collection, say) gets a goal far above the floor: at GOGC=100000
+// the first collection would wait for 4 GB.
+const runtimeHeapMinimum = 4 << 20
 
 // Tuner raises GOGC after collections while the live heap is under the floor.
 type Tuner struct {
@@ -100,17 +103,19 @@ func (t *Tuner) adjust() bool {
 	return true
 }
 
-// PercentFor is the GOGC that makes the heap goal after a collection leaving live bytes at least
-// floor, and never less than base.
+// PercentFor is the GOGC that makes the heap goal after a collection leaving live bytes about
+// floor, and never less than base: live × (1 + GOGC/100) reaches the floor, or, for a live heap
+// under runtimeHeapMinimum, the runtime's minimum goal at that GOGC is the floor.
 func PercentFor(base int, floor, live uint64) int {
+	ceiling := max(base, int(floor*100/runtimeHeapMinimum))
 	if live == 0 {
-		return maxPercent
+		return ceiling
 	}
 	if live >= floor {
 		return base
 	}
 	needed := int((floor-live)*100/live) + 1
-	return min(max(base, needed), maxPercent)
+	return min(max(base, needed), ceiling)
 }
 
 // Defaults of FromEnv.
