@@ -28,8 +28,8 @@ func NewCarts(pool *pgxpool.Pool) *Carts { return &Carts{pool: pool} }
 
 var _ cart.Store = (*Carts)(nil)
 
-// queryer is what both a pool and a transaction offer.
-type queryer interface {
+// Queryer is what a pool, a connection and a transaction all offer.
+type Queryer interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -37,7 +37,7 @@ type queryer interface {
 
 // CartCatalog reads what carts need of products: price, whether sold, and available stock, for
 // many products in one indexed query.
-type CartCatalog struct{ q queryer }
+type CartCatalog struct{ q Queryer }
 
 // NewCartCatalog returns the catalog reader on pool.
 func NewCartCatalog(pool *pgxpool.Pool) *CartCatalog { return &CartCatalog{q: pool} }
@@ -142,7 +142,7 @@ func (s *Carts) ActiveForUser(ctx context.Context, userID int64) (cart.Cart, err
 }
 
 // readCart scans a cart joined with its lines (nullable line columns), or apperr.ErrNotFound.
-func readCart(ctx context.Context, q queryer, sql string, arg any) (cart.Cart, error) {
+func readCart(ctx context.Context, q Queryer, sql string, arg any) (cart.Cart, error) {
 	rows, err := q.Query(ctx, sql, arg)
 	if err != nil {
 		return cart.Cart{}, err
@@ -174,48 +174,62 @@ func readCart(ctx context.Context, q queryer, sql string, arg any) (cart.Cart, e
 	return c, nil
 }
 
-// lockCart reads a cart and its lines, holding the cart row's lock until the transaction ends.
-// Both statements go in one round trip. They run in turn, so the lines are read after the lock
-// is held: under READ COMMITTED the second statement takes a fresh snapshot and sees the lines
-// of every change that committed before the lock was granted. (One statement joining the lines
-// and locking the cart would not: after waiting for the lock it rechecks the cart row alone and
-// keeps the lines it read before the wait.)
-func lockCart(ctx context.Context, tx pgx.Tx, where string, arg any, catalog *prefetchedCatalog) (cart.Cart, error) {
-	var c cart.Cart
-	found := false
+// lockCart reads a cart and its lines, holding the cart row's lock until the transaction ends,
+// in one round trip (see lockedCart).
+func lockCart(ctx context.Context, tx pgx.Tx, where string, arg any) (cart.Cart, error) {
+	var locked lockedCart
 	batch := &pgx.Batch{}
+	locked.queue(batch, where, arg)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return cart.Cart{}, err
+	}
+	return locked.result()
+}
+
+// lockedCart is a cart read under its row lock by statements queued on a batch: the lock, then
+// the lines. The statements run in turn, so the lines are read after the lock is held: under
+// READ COMMITTED the second takes a fresh snapshot and sees the lines of every change that
+// committed before the lock was granted. (One statement joining the lines and locking the cart
+// would not: after waiting for the lock it rechecks the cart row alone and keeps the lines it
+// read before the wait.)
+type lockedCart struct {
+	cart  cart.Cart
+	found bool
+}
+
+// queue adds the statements that lock and read the cart matched by where (with $1 = arg).
+func (l *lockedCart) queue(batch *pgx.Batch, where string, arg any) {
 	batch.Queue(`SELECT `+cartColumns+` FROM carts c WHERE `+where+` FOR UPDATE`, arg).
 		QueryRow(func(row pgx.Row) error {
+			c := &l.cart
 			err := row.Scan(&c.ID, &c.UserID, &c.Status, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
 			}
-			found = err == nil
+			l.found = err == nil
 			return err
 		})
 	batch.Queue(`SELECT l.id, l.product_id, l.quantity, l.added_unit_price FROM cart_lines l
 		WHERE l.cart_id = (SELECT c.id FROM carts c WHERE `+where+`) ORDER BY l.id`, arg).
 		Query(func(rows pgx.Rows) error {
 			var err error
-			c.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (cart.Line, error) {
-				var l cart.Line
+			l.cart.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (cart.Line, error) {
+				var line cart.Line
 				var price int64
-				err := r.Scan(&l.ID, &l.ProductID, &l.Quantity, &price)
-				l.AddedUnitPrice = money.Amount(price)
-				return l, err
+				err := r.Scan(&line.ID, &line.ProductID, &line.Quantity, &price)
+				line.AddedUnitPrice = money.Amount(price)
+				return line, err
 			})
 			return err
 		})
-	if catalog != nil {
-		catalog.queue(batch, where, arg)
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return cart.Cart{}, err
-	}
-	if !found {
+}
+
+// result is the cart once the batch was sent, or apperr.ErrNotFound.
+func (l *lockedCart) result() (cart.Cart, error) {
+	if !l.found {
 		return cart.Cart{}, apperr.ErrNotFound
 	}
-	return c, nil
+	return l.cart, nil
 }
 
 // CartOfLine implements cart.Store.
@@ -270,38 +284,52 @@ func lockUserCart(ctx context.Context, tx pgx.Tx, userID int64, newID string) (c
 		}
 		return cart.Cart{}, fmt.Errorf("create user cart: %w", err)
 	}
-	c, err := lockCart(ctx, tx, `c.user_id = $1 AND c.status = 'ACTIVE'`, userID, nil)
+	c, err := lockCart(ctx, tx, `c.user_id = $1 AND c.status = 'ACTIVE'`, userID)
 	if err != nil {
 		return cart.Cart{}, fmt.Errorf("lock user cart: %w", err)
 	}
 	return c, nil
 }
 
-// Update implements cart.Store. The cart, its lines and the products fn will read go in one
-// round trip (lockCart), so a change costs BEGIN, that, the write and COMMIT.
+// Update implements cart.Store in two round trips (InPipelinedTx): BEGIN with the lock on the
+// cart, its lines and the products fn will read; then the writes with COMMIT.
 func (s *Carts) Update(ctx context.Context, id string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
-	var out cart.Cart
-	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		catalog := &prefetchedCatalog{tx: tx, asked: productIDs}
-		c, err := lockCart(ctx, tx, `c.id = $1`, id, catalog)
+	var (
+		locked  lockedCart
+		catalog *prefetchedCatalog
+		out     cart.Cart
+	)
+	err := InPipelinedTx(ctx, s.pool, func(first *pgx.Batch) {
+		locked = lockedCart{}
+		catalog = &prefetchedCatalog{asked: productIDs}
+		locked.queue(first, `c.id = $1`, id)
+		catalog.queue(first, `c.id = $1`, id)
+	}, func(q Queryer) (*pgx.Batch, error) {
+		c, err := locked.result()
 		if err != nil {
-			return err
+			return nil, err
 		}
+		catalog.q = q
 		before := clone(c)
 		if err := fn(ctx, &c, catalog); err != nil {
-			return err
+			return nil, err
 		}
-		out, err = writeCart(ctx, tx, before, c)
-		return err
+		out = c
+		writes := &pgx.Batch{}
+		queueCartWrite(writes, before, &out)
+		return writes, nil
 	})
-	return out, err
+	if err != nil {
+		return cart.Cart{}, writeError(err)
+	}
+	return out, nil
 }
 
 // prefetchedCatalog is a change's catalog when the products were read with the locked cart: the
 // products of its lines and those asked for. It answers from what it read and goes to the
 // database, in the transaction, only for products it was not asked about.
 type prefetchedCatalog struct {
-	tx pgx.Tx
+	q Queryer
 	// asked are the products read beside those of the cart's lines; one of them missing from
 	// products does not exist.
 	asked    []int64
@@ -336,7 +364,7 @@ func (p *prefetchedCatalog) Products(ctx context.Context, ids []int64) (map[int6
 	if len(unread) == 0 {
 		return out, nil
 	}
-	more, err := (&CartCatalog{q: p.tx}).Products(ctx, unread)
+	more, err := (&CartCatalog{q: p.q}).Products(ctx, unread)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +380,7 @@ func (s *Carts) Merge(ctx context.Context, guestID string, userID int64, newID s
 	fn func(ctx context.Context, guest, user *cart.Cart, catalog cart.Catalog) error) (cart.Cart, cart.Cart, error) {
 	var guestOut, userOut cart.Cart
 	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		guest, err := lockCart(ctx, tx, `c.id = $1`, guestID, nil)
+		guest, err := lockCart(ctx, tx, `c.id = $1`, guestID)
 		if err != nil {
 			return err
 		}
@@ -404,15 +432,27 @@ func applyAndWrite(ctx context.Context, tx pgx.Tx, c cart.Cart, fn cart.UpdateFu
 	return writeCart(ctx, tx, before, c)
 }
 
-// writeCart writes what changed from before to after in one round trip: removed lines, changed
-// lines, new lines (whose ids it fills in) and the cart row with its version bumped. A cart
-// that did not change is not written and keeps its version.
+// writeCart writes what changed from before to after in one round trip (see queueCartWrite).
 func writeCart(ctx context.Context, tx pgx.Tx, before, after cart.Cart) (cart.Cart, error) {
+	batch := &pgx.Batch{}
+	if !queueCartWrite(batch, before, &after) {
+		return after, nil
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return cart.Cart{}, fmt.Errorf("write cart: %w", writeError(err))
+	}
+	return after, nil
+}
+
+// queueCartWrite queues on batch what turns before into after: removed lines, changed lines, new
+// lines (whose ids it fills into after once the batch is sent) and the cart row with its version
+// bumped. A cart that did not change is not written, keeps its version, and queues nothing: it
+// reports false.
+func queueCartWrite(batch *pgx.Batch, before cart.Cart, after *cart.Cart) bool {
 	old := make(map[int64]cart.Line, len(before.Lines))
 	for _, l := range before.Lines {
 		old[l.ID] = l
 	}
-	batch := &pgx.Batch{}
 	var removed []int64
 	kept := make(map[int64]bool, len(after.Lines))
 	for _, l := range after.Lines {
@@ -423,6 +463,7 @@ func writeCart(ctx context.Context, tx pgx.Tx, before, after cart.Cart) (cart.Ca
 			removed = append(removed, l.ID)
 		}
 	}
+	queued := batch.Len()
 	if len(removed) > 0 {
 		batch.Queue(`DELETE FROM cart_lines WHERE cart_id = $1 AND id = ANY($2)`, after.ID, removed)
 	}
@@ -438,18 +479,20 @@ func writeCart(ctx context.Context, tx pgx.Tx, before, after cart.Cart) (cart.Ca
 				WHERE id = $1`, l.ID, l.Quantity, int64(l.AddedUnitPrice))
 		}
 	}
-	if batch.Len() == 0 && before.Status == after.Status {
-		return after, nil
+	if batch.Len() == queued && before.Status == after.Status {
+		return false
 	}
 	batch.Queue(`UPDATE carts SET version = version + 1, status = $2, updated_at = now()
 		WHERE id = $1 RETURNING version, updated_at`, after.ID, string(after.Status)).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&after.Version, &after.UpdatedAt) })
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		if pgCode(err) == codeForeignKeyViolation {
-			// A product was deleted from the catalog while being added.
-			return cart.Cart{}, fmt.Errorf("write cart: product vanished: %w", err)
-		}
-		return cart.Cart{}, fmt.Errorf("write cart: %w", err)
+	return true
+}
+
+// writeError translates what writing a cart can fail with.
+func writeError(err error) error {
+	if pgCode(err) == codeForeignKeyViolation {
+		// A product was deleted from the catalog while being added.
+		return fmt.Errorf("write cart: product vanished: %w", err)
 	}
-	return after, nil
+	return err
 }

@@ -2,10 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"storefront/domain/cart"
@@ -150,5 +152,65 @@ func TestCartUpdateSeesLinesCommittedWhileWaiting(t *testing.T) {
 	}
 	if p, ok := s.products[second]; !ok || p.Price != 200 {
 		t.Errorf("waiting change's catalog has %+v for the second product (found %v); want price 200", p, ok)
+	}
+}
+
+// TestInPipelinedTx: what the transaction wrote is there after COMMIT and gone after an error
+// from body or from Postgres, and the connection goes back to the pool usable either way.
+func TestInPipelinedTx(t *testing.T) {
+	t.Parallel()
+	pool, _ := testsupport.NewPool(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE TABLE pipelined (n int PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(n int) func(*pgx.Batch) {
+		return func(b *pgx.Batch) { b.Queue(`INSERT INTO pipelined VALUES ($1)`, n) }
+	}
+	count := func() (n int) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pipelined`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	err := postgres.InPipelinedTx(ctx, pool, insert(1), func(q postgres.Queryer) (*pgx.Batch, error) {
+		var n int
+		if err := q.QueryRow(ctx, `SELECT count(*) FROM pipelined`).Scan(&n); err != nil || n != 1 {
+			return nil, fmt.Errorf("inside the transaction: %d rows (%v); want the one inserted", n, err)
+		}
+		last := &pgx.Batch{}
+		last.Queue(`INSERT INTO pipelined VALUES (2)`)
+		return last, nil
+	})
+	if err != nil || count() != 2 {
+		t.Fatalf("committed transaction: err %v, %d rows; want 2", err, count())
+	}
+
+	refused := errors.New("refused")
+	err = postgres.InPipelinedTx(ctx, pool, insert(3), func(postgres.Queryer) (*pgx.Batch, error) { return nil, refused })
+	if !errors.Is(err, refused) || count() != 2 {
+		t.Errorf("body refused: err %v, %d rows; want %v and 2 rows", err, count(), refused)
+	}
+	err = postgres.InPipelinedTx(ctx, pool, insert(4), func(postgres.Queryer) (*pgx.Batch, error) {
+		last := &pgx.Batch{}
+		last.Queue(`INSERT INTO pipelined VALUES (5)`)
+		last.Queue(`INSERT INTO pipelined VALUES (1)`) // a duplicate key: the whole transaction goes
+		return last, nil
+	})
+	if err == nil || count() != 2 {
+		t.Errorf("failed write: err %v, %d rows; want an error and 2 rows", err, count())
+	}
+	// Every connection the pool holds is out of any transaction.
+	for range pool.Stat().TotalConns() + 1 {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := conn.Conn().PgConn().TxStatus(); s != 'I' {
+			t.Errorf("a pooled connection is in transaction state %q", s)
+		}
+		defer conn.Release()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -132,4 +133,56 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 		}
 	}
 	return err
+}
+
+// InPipelinedTx runs a transaction in as few round trips as its logic allows: BEGIN travels with
+// the statements open queues, body runs on their answers (it may query further on q) and
+// returns the writes, which travel with COMMIT. A read-modify-write thus costs two round trips
+// instead of BEGIN, each statement and COMMIT apart: fewer wake-ups for the server and the
+// backend, and a shorter hold on the rows it locks. Statements still run in order, so a lock
+// taken by one is held when the next is read. Like InTx, it retries serialization failures and
+// deadlocks; anything else, from Postgres or body, rolls the transaction back.
+func InPipelinedTx(ctx context.Context, pool *pgxpool.Pool, open func(first *pgx.Batch),
+	body func(q Queryer) (last *pgx.Batch, err error)) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = pipelinedTx(ctx, pool, open, body)
+		if c := pgCode(err); c != codeSerialization && c != codeDeadlock {
+			return err
+		}
+	}
+	return err
+}
+
+func pipelinedTx(ctx context.Context, pool *pgxpool.Pool, open func(*pgx.Batch),
+	body func(Queryer) (*pgx.Batch, error)) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	defer func() {
+		// Not committed: roll back. Should that fail too, the pool closes a connection that is
+		// still in a transaction when it is released rather than hand it out again.
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+		}
+	}()
+	first := &pgx.Batch{}
+	first.Queue("BEGIN")
+	open(first)
+	if err := conn.SendBatch(ctx, first).Close(); err != nil {
+		return err
+	}
+	last, err := body(conn)
+	if err != nil {
+		return err
+	}
+	if last == nil {
+		last = &pgx.Batch{}
+	}
+	last.Queue("COMMIT")
+	return conn.SendBatch(ctx, last).Close()
 }
