@@ -3,14 +3,16 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 
 	"storefront/domain/apperr"
 	"storefront/domain/cart"
+	"storefront/domain/catalog"
 	"storefront/domain/identity"
+	"storefront/domain/stream"
 	"storefront/graph/model"
-	"storefront/resolvers/loaders"
 	"storefront/resolvers/relay"
 )
 
@@ -23,7 +25,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return toCart(v), nil
+		return r.cartModel(ctx, v, "lines", "product")
 	})
 	registerNode(relay.KindCartLine, func(r *Resolver, ctx context.Context, key string) (model.Node, error) {
 		lineID, err := strconv.ParseInt(key, 10, 64)
@@ -37,7 +39,11 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return toCartLine(l), nil
+		line := toCartLine(l)
+		if err := r.fillLineProducts(ctx, []*model.CartLine{line}, "product"); err != nil {
+			return nil, err
+		}
+		return line, nil
 	})
 }
 
@@ -79,8 +85,7 @@ func (r *queryResolver) Cart(ctx context.Context, id string) (*model.Cart, error
 	if err != nil {
 		return nil, err
 	}
-	r.primeLineProducts(ctx, v, "lines", "product")
-	return toCart(v), nil
+	return r.cartModel(ctx, v, "lines", "product")
 }
 
 func (r *userResolver) Cart(ctx context.Context, obj *model.User) (*model.Cart, error) {
@@ -92,7 +97,7 @@ func (r *userResolver) Cart(ctx context.Context, obj *model.User) (*model.Cart, 
 	if err != nil || !found {
 		return nil, err
 	}
-	return toCart(v), nil
+	return r.cartModel(ctx, v, "lines", "product")
 }
 
 func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartCreateInput) (*model.CartPayload, error) {
@@ -108,8 +113,7 @@ func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartCrea
 	if err != nil {
 		return nil, err
 	}
-	r.primeLineProducts(ctx, res.Cart, "cart", "lines", "product")
-	return cartPayload(res, userErrors, "lines", "productId"), nil
+	return r.cartPayload(ctx, res, userErrors, "lines", "productId")
 }
 
 func (r *mutationResolver) CartLinesAdd(ctx context.Context, cartID string, lines []*model.CartLineInput) (*model.CartPayload, error) {
@@ -181,8 +185,7 @@ func (r *mutationResolver) changeCart(ctx context.Context, cartID string, userEr
 	if err != nil {
 		return nil, err
 	}
-	r.primeLineProducts(ctx, res.Cart, "cart", "lines", "product")
-	return cartPayload(res, userErrors, listField, keyField), nil
+	return r.cartPayload(ctx, res, userErrors, listField, keyField)
 }
 
 func (r *subscriptionResolver) CartUpdated(ctx context.Context, cartID string) (<-chan *model.Cart, error) {
@@ -190,8 +193,35 @@ func (r *subscriptionResolver) CartUpdated(ctx context.Context, cartID string) (
 	if err != nil {
 		return nil, err
 	}
-	// The cart service converts and delivers each change itself: no goroutine per subscriber.
-	return cart.Watch(r.Carts, ctx, cartCaller(ctx), key, toCart)
+	fields, withProducts := lineProductSelection(ctx, "lines", "product")
+	if !withProducts {
+		// The cart service converts and delivers each change itself: no goroutine per subscriber.
+		return cart.Watch(r.Carts, ctx, cartCaller(ctx), key, toCart)
+	}
+	// The lines' products are read for each change, which the cart service's feed must not wait
+	// for: a goroutine of this subscriber's reads them and hands the cart on. The consumer is not
+	// told of values (no stream.Notifier), so it waits on the channel itself.
+	views, err := cart.Watch(r.Carts, stream.WithNotifier(ctx, nil), cartCaller(ctx), key, func(v cart.View) cart.View { return v })
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.Cart, 1)
+	go func() {
+		defer close(out)
+		for v := range views {
+			c := toCart(v)
+			if err := r.setLineProducts(ctx, c.Lines, fields); err != nil {
+				slog.ErrorContext(ctx, "read the products of a watched cart", "err", err, "cart", v.ID)
+				continue // the next change tries again
+			}
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }
 
 // parseLineInputs turns API lines into domain lines. Lines with an unusable product id become
@@ -233,7 +263,7 @@ func parseLineID(raw, list string, index int, sub ...string) (int64, *model.User
 // cartPayload converts a change's result; each refused line is a userError whose field points at
 // the line's index in the request list (listField), and within the line at what was wrong: the
 // keyField (productId or id) when it names nothing, else the quantity. Removals have no subfield.
-func cartPayload(res cart.Result, userErrors []*model.UserError, listField, keyField string) *model.CartPayload {
+func (r *Resolver) cartPayload(ctx context.Context, res cart.Result, userErrors []*model.UserError, listField, keyField string) (*model.CartPayload, error) {
 	for _, f := range res.Failures {
 		field := []string{listField, strconv.Itoa(f.Index)}
 		switch {
@@ -248,8 +278,11 @@ func cartPayload(res cart.Result, userErrors []*model.UserError, listField, keyF
 	if userErrors == nil {
 		userErrors = []*model.UserError{}
 	}
-	c := toCart(res.Cart)
-	return &model.CartPayload{Cart: c, UserErrors: userErrors, Warnings: c.Warnings}
+	c, err := r.cartModel(ctx, res.Cart, "cart", "lines", "product")
+	if err != nil {
+		return nil, err
+	}
+	return &model.CartPayload{Cart: c, UserErrors: userErrors, Warnings: c.Warnings}, nil
 }
 
 func toCart(v cart.View) *model.Cart {
@@ -296,24 +329,56 @@ func toCartWarnings(ws []cart.Warning) []*model.CartWarning {
 	return out
 }
 
-// primeLineProducts reads the products of the cart's lines in one statement and primes the
-// loaders with them, when the field being resolved selects them at path (e.g. cart.lines.product):
-// the product fields then resolve at once instead of waiting out the loaders' batch window. A
-// failure here is left to the loaders, which will try again and report it on the field.
-func (r *Resolver) primeLineProducts(ctx context.Context, v cart.View, path ...string) {
-	l := loaders.For(ctx)
-	if l == nil || len(v.Lines) == 0 || !selectsPath(ctx, path...) {
-		return
+// cartModel is the model of the cart for the field being resolved, with the products of its lines
+// filled in when the selection at path (below that field) asks for them.
+func (r *Resolver) cartModel(ctx context.Context, v cart.View, path ...string) (*model.Cart, error) {
+	c := toCart(v)
+	if err := r.fillLineProducts(ctx, c.Lines, path...); err != nil {
+		return nil, err
 	}
-	ids := make([]int64, len(v.Lines))
-	for i, line := range v.Lines {
-		ids[i] = line.ProductID
+	return c, nil
+}
+
+// fillLineProducts sets the product of each line when the selection at path asks for it.
+//
+// A line's product is filled here, all lines' in one statement with what the client selected of
+// them, rather than resolved line by line: a cart's lines then hold no resolver, and gqlgen
+// marshals them in turn instead of starting a goroutine per line that only waits on a loader.
+func (r *Resolver) fillLineProducts(ctx context.Context, lines []*model.CartLine, path ...string) error {
+	if len(lines) == 0 {
+		return nil
 	}
-	products, err := r.Catalog.ProductsByIDs(ctx, ids)
+	fields, selected := lineProductSelection(ctx, path...)
+	if !selected {
+		return nil
+	}
+	return r.setLineProducts(ctx, lines, fields)
+}
+
+// setLineProducts reads the lines' products with the fields given and sets them on the lines.
+func (r *Resolver) setLineProducts(ctx context.Context, lines []*model.CartLine, fields productFields) error {
+	ids := make([]int64, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ProductKey
+	}
+	found, err := r.Catalog.ProductsByIDs(ctx, ids)
 	if err != nil {
-		return
+		return err
 	}
-	for _, p := range products {
-		l.PrimeProduct(ctx, p)
+	products := make([]catalog.Product, len(lines))
+	for i, l := range lines {
+		p, ok := found[l.ProductKey]
+		if !ok { // lines go with their product (ON DELETE CASCADE): a race with a deletion
+			return fmt.Errorf("product %d of cart line %s: %w", l.ProductKey, l.ID, apperr.ErrNotFound)
+		}
+		products[i] = p
 	}
+	models, err := r.productModels(ctx, products, fields)
+	if err != nil {
+		return err
+	}
+	for i, l := range lines {
+		l.Product = models[i]
+	}
+	return nil
 }

@@ -156,10 +156,6 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, so
 	return r.listProducts(ctx, "", catalog.Filter{CategoryIDs: []int64{obj.Key}}, sort, catalog.SortNewest, first, after)
 }
 
-func (r *cartLineResolver) Product(ctx context.Context, obj *model.CartLine) (*model.Product, error) {
-	return r.productByKey(ctx, obj.ProductKey)
-}
-
 func (r *orderLineResolver) Product(ctx context.Context, obj *model.OrderLine) (*model.Product, error) {
 	if obj.ProductKey == nil {
 		return nil, nil

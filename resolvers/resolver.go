@@ -58,9 +58,6 @@ func (r *Resolver) Category() graph.CategoryResolver { return &categoryResolver{
 // User resolves User's loader-backed fields.
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
-// CartLine resolves CartLine.product.
-func (r *Resolver) CartLine() graph.CartLineResolver { return &cartLineResolver{r} }
-
 // Order resolves Order's loader-backed fields.
 func (r *Resolver) Order() graph.OrderResolver { return &orderResolver{r} }
 
@@ -73,7 +70,6 @@ type (
 	subscriptionResolver struct{ *Resolver }
 	categoryResolver     struct{ *Resolver }
 	userResolver         struct{ *Resolver }
-	cartLineResolver     struct{ *Resolver }
 	orderResolver        struct{ *Resolver }
 	orderLineResolver    struct{ *Resolver }
 )

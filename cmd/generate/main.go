@@ -1,6 +1,7 @@
 // Command generate regenerates graph/ from schema.graphqls and gqlgen.yml with gqlgen, then
-// points the generated marshalers of lists whose elements reach no resolver at
-// graphqlexec.MarshalSliceInOrder, so those lists are marshaled without a goroutine per element.
+// rewrites parts of the generated executor that cost every answer without changing any (see
+// rewriteSource): chiefly, lists whose elements reach no resolver, or whose selection reaches
+// none, are marshaled without a goroutine per element.
 // `make generate` runs it from the repository root; the result is committed.
 package main
 
@@ -21,7 +22,11 @@ import (
 const (
 	concurrentCall = "graphql.MarshalSliceConcurrently("
 	inOrderCall    = "graphqlexec.MarshalSliceInOrder("
-	inOrderImport  = `"storefront/graphqlexec"`
+	// chosenCall marshals in order or concurrently depending on the selection (see
+	// graphqlexec.MarshalSlice), against the table concurrentFieldsVar.
+	chosenCall          = "graphqlexec.MarshalSlice(ctx, " + concurrentFieldsVar + ", sel, "
+	concurrentFieldsVar = "concurrentFields"
+	inOrderImport       = `"storefront/graphqlexec"`
 )
 
 func main() {
@@ -50,6 +55,11 @@ func run() error {
 // context). Elements of such lists are only read, so marshaling them in turn loses nothing.
 type rewrites struct {
 	funcs map[string]string // marshal function name → element type, for the report
+	// chosen are the marshal functions of the other lists of objects, interfaces and unions:
+	// name → element type. Whether they reach a resolver depends on what is selected.
+	chosen map[string]string
+	// concurrent are the schema's concurrent fields, as "Type.field".
+	concurrent []string
 }
 
 // Name implements plugin.Plugin.
@@ -58,14 +68,46 @@ func (*rewrites) Name() string { return "storefront-rewrites" }
 // GenerateCode implements plugin.CodeGenerator; gqlgen calls it before writing the executor.
 func (p *rewrites) GenerateCode(data *codegen.Data) error {
 	plain := plainTypes(data)
-	p.funcs = map[string]string{}
+	p.funcs, p.chosen = map[string]string{}, map[string]string{}
 	for _, ref := range data.ReferencedTypes {
-		if !ref.IsSlice() || ref.Definition == nil || !plain[ref.Definition.Name] {
+		if !ref.IsSlice() || ref.Definition == nil {
 			continue
 		}
-		p.funcs[ref.MarshalFunc()] = ref.Definition.Name
+		isPlain, known := plain[ref.Definition.Name]
+		switch {
+		case isPlain:
+			p.funcs[ref.MarshalFunc()] = ref.Definition.Name
+		case known:
+			p.chosen[ref.MarshalFunc()] = ref.Definition.Name
+		}
 	}
+	p.concurrent = concurrentFields(data)
 	return nil
+}
+
+// concurrentFields lists the fields gqlgen runs on goroutines of their own, as "Type.field",
+// sorted; an interface's field is listed when an implementation's is.
+func concurrentFields(data *codegen.Data) []string {
+	set := map[string]bool{}
+	for _, obj := range data.Objects {
+		for _, f := range obj.Fields {
+			if !f.IsConcurrent() {
+				continue
+			}
+			set[obj.Name+"."+f.Name] = true
+			for _, iface := range obj.Definition.Interfaces {
+				if def := data.Schema.Types[iface]; def != nil && def.Fields.ForName(f.Name) != nil {
+					set[iface+"."+f.Name] = true
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(set))
+	for name := range set {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // plainTypes answers, for each object, interface and union of the schema, whether it is plain.
@@ -143,21 +185,31 @@ func (p *rewrites) rewrite(path string) error {
 
 // rewriteSource makes three changes to gqlgen's executor, none of which changes an answer:
 //
-//   - the marshal functions of plain lists call graphqlexec.MarshalSliceInOrder;
+//   - the marshal functions of plain lists call graphqlexec.MarshalSliceInOrder, and those of
+//     the other lists of objects graphqlexec.MarshalSlice, which marshals in order when the
+//     selection reaches no concurrent field (the table concurrentFields, appended to the file);
+//
 //   - an object's marshal function registers its @defer group only when it has one: gqlgen
 //     computes the object's path (a walk up the field contexts and a slice) for every object of
 //     every answer, only to hand it to a function that returns at once when nothing is deferred;
 //     objects without a concurrent field, whose fields can never be deferred, no longer allocate
 //     the deferred field set and map either;
+//
 //   - a scalar field's "does not have child fields" error is made once, not on every field of
 //     every answer.
+//
+//   - a plain leaf, a String, ID, Int or Boolean field read straight from a struct field of the
+//     model, is written by its marshaler directly: gqlgen gives each such field a field context,
+//     a context, a deferred recover, two closures and two boxings of the value, for a read that
+//     cannot fail and a marshaler that never yields null. Field middleware therefore does not
+//     run around these fields (see app.App.AroundFields).
 //
 // It returns the code and a report of what it changed.
 func (p *rewrites) rewriteSource(src string) (string, string) {
 	starts := funcStart.FindAllStringSubmatchIndex(src, -1)
 	var out strings.Builder
-	lists := map[string]bool{}
-	guarded, unallocated := 0, 0
+	lists, chosen := map[string]bool{}, map[string]bool{}
+	guarded, unallocated, leaves := 0, 0, 0
 	out.WriteString(src[:firstStart(starts, len(src))])
 	for i, m := range starts {
 		end := len(src)
@@ -169,6 +221,10 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 			body = strings.Replace(body, concurrentCall, inOrderCall, 1)
 			lists[elem] = true
 		}
+		if elem, ok := p.chosen[name]; ok && strings.Count(body, concurrentCall+"ctx, ") == 1 {
+			body = strings.Replace(body, concurrentCall+"ctx, ", chosenCall, 1)
+			chosen[elem] = true
+		}
 		if strings.Contains(body, deferredGroup) {
 			body = strings.Replace(body, deferredGroup, guardedDeferredGroup, 1)
 			guarded++
@@ -177,12 +233,25 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 				unallocated++
 			}
 		}
+		if plainLeaf.MatchString(body) {
+			body = plainLeaf.ReplaceAllString(body, plainLeafDirect)
+			leaves++
+		}
 		out.WriteString(body)
 	}
 	code := out.String()
 
 	var report strings.Builder
-	if len(lists) > 0 {
+	if len(chosen) > 0 {
+		code += "\n// The fields run on goroutines of their own: a list whose selection reaches none of them is\n" +
+			"// marshaled in order (graphqlexec.MarshalSlice).\nvar " + concurrentFieldsVar + " = graphqlexec.ConcurrentFields{\n"
+		for _, name := range p.concurrent {
+			code += fmt.Sprintf("\t%q: true,\n", name)
+		}
+		code += "}\n"
+		fmt.Fprintf(&report, "lists marshaled in order unless the selection reaches a resolver: %s\n", strings.Join(sortedKeys(chosen), ", "))
+	}
+	if len(lists) > 0 || len(chosen) > 0 {
 		// The import goes in a group of its own at the end of the import block.
 		if start := strings.Index(code, "\nimport (\n"); start >= 0 {
 			if end := strings.Index(code[start:], "\n)\n"); end >= 0 {
@@ -190,15 +259,13 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 				code = code[:end] + "\n\n\t" + inOrderImport + code[end:]
 			}
 		}
-		names := make([]string, 0, len(lists))
-		for name := range lists {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		fmt.Fprintf(&report, "lists marshaled in order: %s\n", strings.Join(names, ", "))
+	}
+	if len(lists) > 0 {
+		fmt.Fprintf(&report, "lists marshaled in order: %s\n", strings.Join(sortedKeys(lists), ", "))
 	}
 	fmt.Fprintf(&report, "objects registering @defer groups only when they have one: %d (%d without deferred state)\n",
 		guarded, unallocated)
+	fmt.Fprintf(&report, "plain leaves written directly: %d\n", leaves)
 
 	hoisted := map[string]string{}
 	code = childErr.ReplaceAllStringFunc(code, func(call string) string {
@@ -223,6 +290,15 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	return code, report.String()
 }
 
+func sortedKeys(m map[string]bool) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
 func firstStart(starts [][]int, n int) int {
 	if len(starts) == 0 {
 		return n
@@ -231,7 +307,32 @@ func firstStart(starts [][]int, n int) int {
 }
 
 // The generated code rewriteSource looks for, as gqlgen v0.17.95 writes it.
-var childErr = regexp.MustCompile(`errors\.New\("field of type (\w+) does not have child fields"\)`)
+var (
+	childErr = regexp.MustCompile(`errors\.New\("field of type (\w+) does not have child fields"\)`)
+
+	// plainLeaf is a field function whose resolver returns a struct field of obj and whose
+	// marshaler is one of those that never turn a value into null (so never report an error
+	// and never need the field's context): strings, ids, integers and booleans, nullable or not.
+	plainLeaf = regexp.MustCompile(`(?s)\treturn graphql\.ResolveField\(
+\t\tctx,
+\t\tec\.OperationContext,
+\t\tfield,
+\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
+\t\t\treturn ec\.fieldContext_\w+\(ctx, field\)
+\t\t\},
+\t\tfunc\(ctx context\.Context\) \(any, error\) \{
+\t\t\treturn obj\.(\w+), nil
+\t\t\},
+\t\tnil,
+\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v \S+\) graphql\.Marshaler \{
+\t\t\treturn ec\.(marshal(?:N(?:String|ID)2string|NInt2int|NBoolean2bool|O(?:String|ID)2ᚖstring|OInt2ᚖint|OBoolean2ᚖ?bool))\(ctx, selections, v\)
+\t\t\},
+\t\t\w+,
+\t\t\w+,
+\t\)
+`)
+	plainLeafDirect = "\treturn ec.${2}(ctx, field.Selections, obj.${1})\n"
+)
 
 const (
 	deferredGroup = `	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))

@@ -52,7 +52,7 @@ func TestPlainTypes(t *testing.T) {
 }
 
 // generatedSample is a cut-down generated executor with each shape rewriteSource changes.
-const generatedSample = `package graph
+var generatedSample = `package graph
 
 import (
 	"context"
@@ -84,6 +84,15 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+func (ec *executionContext) _Image_url(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+` + leafField("Image_url", "URL", "string", "marshalNString2string") + `}
+
+func (ec *executionContext) _Rating_average(ctx context.Context, field graphql.CollectedField, obj *model.Rating) (ret graphql.Marshaler) {
+` + leafField("Rating_average", "Average", "float64", "marshalNFloat2float64") + `}
+
+func (ec *executionContext) _Image_altText(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
+` + leafField("Image_altText", "AltText", "*string", "marshalOString2ᚖstring") + `}
+
 func (ec *executionContext) marshalNImage2ᚕᚖImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Image) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		return ec.marshalNImage2ᚖImage(ctx, sel, v[i])
@@ -99,15 +108,44 @@ func (ec *executionContext) marshalNCategory2ᚕᚖCategoryᚄ(ctx context.Conte
 }
 `
 
+// leafField is the body gqlgen writes for a scalar field read from a struct field of the model.
+func leafField(name, goField, goType, marshal string) string {
+	return `	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_` + name + `(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.` + goField + `, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ` + goType + `) graphql.Marshaler {
+			return ec.` + marshal + `(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+`
+}
+
 // TestRewriteSource: plain lists in order, @defer groups registered only when there is one
-// (and no deferred state for objects that can have none), scalar errors made once; lists of
-// types with resolvers and objects with deferrable fields keep what they need.
+// (and no deferred state for objects that can have none), scalar errors made once, plain leaves
+// written directly; lists of types with resolvers choose by selection; objects with deferrable
+// fields and leaves whose marshaler can fail keep what they need.
 func TestRewriteSource(t *testing.T) {
-	p := &rewrites{funcs: map[string]string{"marshalNImage2ᚕᚖImageᚄ": "Image"}}
+	p := &rewrites{
+		funcs:      map[string]string{"marshalNImage2ᚕᚖImageᚄ": "Image"},
+		chosen:     map[string]string{"marshalNCategory2ᚕᚖCategoryᚄ": "Category"},
+		concurrent: []string{"Category.parent", "Node.parent"},
+	}
 	code, report := p.rewriteSource(generatedSample)
 	for _, want := range []string{
 		"ret := graphqlexec.MarshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {\n\t\treturn ec.marshalNImage2ᚖImage",
-		"ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {\n\t\treturn ec.marshalNCategory2ᚖCategory",
+		"ret := graphqlexec.MarshalSlice(ctx, concurrentFields, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {\n\t\treturn ec.marshalNCategory2ᚖCategory",
+		"var concurrentFields = graphqlexec.ConcurrentFields{\n\t\"Category.parent\": true,\n\t\"Node.parent\": true,\n}\n",
+		"lists marshaled in order unless the selection reaches a resolver: Category\n",
 		"\n\n\t" + inOrderImport + "\n)\n",
 		"graphql.NewScalarFieldContext(\"Image\", field, false, false, errNoChildFieldsString)",
 		"errNoChildFieldsString = errors.New(\"field of type String does not have child fields\")",
@@ -115,6 +153,11 @@ func TestRewriteSource(t *testing.T) {
 		"obj *model.Category) graphql.Marshaler {\n" + deferredState,
 		"lists marshaled in order: Image\n",
 		"objects registering @defer groups only when they have one: 2 (1 without deferred state)\n",
+		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalNString2string(ctx, field.Selections, obj.URL)\n}",
+		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AltText)\n}",
+		"plain leaves written directly: 2\n",
+		// A float's marshaler reports NaN through the field's context: it keeps gqlgen's path.
+		"obj *model.Rating) (ret graphql.Marshaler) {\n" + leafField("Rating_average", "Average", "float64", "marshalNFloat2float64"),
 	} {
 		if !strings.Contains(code+report, want) {
 			t.Errorf("rewritten code lacks:\n%s", want)

@@ -84,8 +84,9 @@ type CartCreateInput struct {
 }
 
 type CartLine struct {
-	ID       string `json:"id"`
-	Quantity int    `json:"quantity"`
+	ID       string   `json:"id"`
+	Product  *Product `json:"product"`
+	Quantity int      `json:"quantity"`
 	// The current catalog price.
 	UnitPrice *Money `json:"unitPrice"`
 	LineTotal *Money `json:"lineTotal"`

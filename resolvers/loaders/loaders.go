@@ -94,11 +94,6 @@ func loader[V any](
 	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[int64, V](window))
 }
 
-// PrimeProduct caches p, so a later look-up of a product already in hand costs no query.
-func (l *Loaders) PrimeProduct(ctx context.Context, p catalog.Product) {
-	l.Product.Prime(ctx, p.ID, p)
-}
-
 type ctxKey struct{}
 
 // With returns ctx carrying l.
