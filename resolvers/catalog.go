@@ -167,8 +167,8 @@ func (r *orderLineResolver) Product(ctx context.Context, obj *model.OrderLine) (
 	return p, err
 }
 
-// productByKey returns the product with a database id, published or not, for lines of carts and
-// orders; a missing one is apperr.ErrNotFound.
+// productByKey returns the product with a database id, published or not, for the lines of orders
+// (a cart's lines get theirs from the cart resolvers); a missing one is apperr.ErrNotFound.
 func (r *Resolver) productByKey(ctx context.Context, id int64) (*model.Product, error) {
 	l := r.loaders(ctx)
 	p, err := l.Product.Load(ctx, id)()

@@ -32,7 +32,7 @@ type Source interface {
 // Loaders are one request's loaders, each keyed by a database id. A product's stock and rating
 // need none: they are read with the product itself.
 type Loaders struct {
-	// Product loads products whether published or not (carts and orders hold old ones); a
+	// Product loads products whether published or not (orders hold old ones); a
 	// missing product fails with apperr.ErrNotFound.
 	Product  *dataloader.Loader[int64, catalog.Product]
 	Category *dataloader.Loader[int64, catalog.Category]
