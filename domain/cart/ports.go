@@ -28,11 +28,12 @@ type Store interface {
 	ActiveForUser(ctx context.Context, userID int64) (Cart, error)
 	// CartOfLine returns the id of the cart that holds the line, or apperr.ErrNotFound.
 	CartOfLine(ctx context.Context, lineID int64) (string, error)
-	// CreateGuest creates a guest cart with id and applies fn to it, in one transaction.
-	CreateGuest(ctx context.Context, id string, fn UpdateFunc) (Cart, error)
+	// CreateGuest creates a guest cart with id and applies fn to it, in one transaction;
+	// productIDs are as for Update.
+	CreateGuest(ctx context.Context, id string, productIDs []int64, fn UpdateFunc) (Cart, error)
 	// UpdateForUser applies fn to the user's active cart, creating it with newID when the user
-	// has none, in one transaction.
-	UpdateForUser(ctx context.Context, userID int64, newID string, fn UpdateFunc) (Cart, error)
+	// has none, in one transaction; productIDs are as for Update.
+	UpdateForUser(ctx context.Context, userID int64, newID string, productIDs []int64, fn UpdateFunc) (Cart, error)
 	// Update locks the cart, applies fn and writes what fn changed, or apperr.ErrNotFound.
 	// productIDs are the products fn will ask about besides those of the cart's lines: the store
 	// may read them all with the cart, in the same round trip, for fn's catalog to answer from.

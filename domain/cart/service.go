@@ -145,9 +145,9 @@ func (s *Service) Create(ctx context.Context, caller Caller, lines []LineInput) 
 	ch := s.addLines(ctx, caller, lines)
 	var c Cart
 	if caller.UserID != 0 {
-		c, err = s.store.UpdateForUser(ctx, caller.UserID, id, ch.apply)
+		c, err = s.store.UpdateForUser(ctx, caller.UserID, id, ch.extraProducts, ch.apply)
 	} else {
-		c, err = s.store.CreateGuest(ctx, id, ch.apply)
+		c, err = s.store.CreateGuest(ctx, id, ch.extraProducts, ch.apply)
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("create cart: %w", err)

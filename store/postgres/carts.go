@@ -245,55 +245,78 @@ func (s *Carts) CartOfLine(ctx context.Context, lineID int64) (string, error) {
 	return id, nil
 }
 
-// CreateGuest implements cart.Store.
-func (s *Carts) CreateGuest(ctx context.Context, id string, fn cart.UpdateFunc) (cart.Cart, error) {
-	var out cart.Cart
-	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		c := cart.Cart{ID: id, Status: cart.StatusActive}
-		if err := tx.QueryRow(ctx, `INSERT INTO carts (id) VALUES ($1) RETURNING version, created_at, updated_at`, id).
-			Scan(&c.Version, &c.CreatedAt, &c.UpdatedAt); err != nil {
-			return fmt.Errorf("insert cart: %w", err)
-		}
-		var err error
-		out, err = applyAndWrite(ctx, tx, c, fn)
-		return err
+// CreateGuest implements cart.Store in two round trips (see change): BEGIN with the new cart's
+// row and the products fn will read; then the lines with COMMIT.
+func (s *Carts) CreateGuest(ctx context.Context, id string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
+	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
+		locked.cart = cart.Cart{ID: id, Status: cart.StatusActive}
+		first.Queue(`INSERT INTO carts (id) VALUES ($1) RETURNING version, created_at, updated_at`, id).
+			QueryRow(func(row pgx.Row) error {
+				locked.found = true
+				return row.Scan(&locked.cart.Version, &locked.cart.CreatedAt, &locked.cart.UpdatedAt)
+			})
+		catalog.queue(first, `c.id = $1`, id)
 	})
-	return out, err
 }
 
-// UpdateForUser implements cart.Store. The partial unique index on active user carts makes a
-// concurrent creation for the same user wait and then find the other's cart.
-func (s *Carts) UpdateForUser(ctx context.Context, userID int64, newID string, fn cart.UpdateFunc) (cart.Cart, error) {
-	var out cart.Cart
-	err := InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err := lockUserCart(ctx, tx, userID, newID)
-		if err != nil {
-			return err
-		}
-		out, err = applyAndWrite(ctx, tx, c, fn)
-		return err
+// userCart selects the user's active cart; $1 is the user's id.
+const userCart = `c.user_id = $1 AND c.status = 'ACTIVE'`
+
+// UpdateForUser implements cart.Store in two round trips (see change). The partial unique index
+// on active user carts makes a concurrent creation for the same user wait and then find the
+// other's cart.
+func (s *Carts) UpdateForUser(ctx context.Context, userID int64, newID string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
+	c, err := s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
+		queueCreateUserCart(first, userID, newID)
+		locked.queue(first, userCart, userID)
+		catalog.queue(first, userCart, userID)
 	})
-	return out, err
+	if pgConstraint(err) == userForeignKey {
+		return cart.Cart{}, apperr.ErrNotFound
+	}
+	return c, err
 }
 
+// userForeignKey is the constraint a user cart for a user who does not exist violates.
+const userForeignKey = "carts_user_id_fkey"
+
+// queueCreateUserCart queues the creation of the user's active cart with newID, when the user has
+// none.
+func queueCreateUserCart(batch *pgx.Batch, userID int64, newID string) {
+	batch.Queue(`INSERT INTO carts (id, user_id) VALUES ($1, $2)
+		ON CONFLICT (user_id) WHERE status = 'ACTIVE' AND user_id IS NOT NULL DO NOTHING`, newID, userID)
+}
+
+// lockUserCart creates the user's active cart when there is none, and locks it (see lockCart).
 func lockUserCart(ctx context.Context, tx pgx.Tx, userID int64, newID string) (cart.Cart, error) {
-	if _, err := tx.Exec(ctx, `INSERT INTO carts (id, user_id) VALUES ($1, $2)
-		ON CONFLICT (user_id) WHERE status = 'ACTIVE' AND user_id IS NOT NULL DO NOTHING`, newID, userID); err != nil {
-		if pgCode(err) == codeForeignKeyViolation {
+	var locked lockedCart
+	batch := &pgx.Batch{}
+	queueCreateUserCart(batch, userID, newID)
+	locked.queue(batch, userCart, userID)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		if pgConstraint(err) == userForeignKey {
 			return cart.Cart{}, apperr.ErrNotFound
 		}
-		return cart.Cart{}, fmt.Errorf("create user cart: %w", err)
-	}
-	c, err := lockCart(ctx, tx, `c.user_id = $1 AND c.status = 'ACTIVE'`, userID)
-	if err != nil {
 		return cart.Cart{}, fmt.Errorf("lock user cart: %w", err)
 	}
-	return c, nil
+	return locked.result()
 }
 
-// Update implements cart.Store in two round trips (InPipelinedTx): BEGIN with the lock on the
-// cart, its lines and the products fn will read; then the writes with COMMIT.
+// Update implements cart.Store in two round trips (see change): BEGIN with the lock on the cart,
+// its lines and the products fn will read; then the writes with COMMIT.
 func (s *Carts) Update(ctx context.Context, id string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
+	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
+		locked.queue(first, `c.id = $1`, id)
+		catalog.queue(first, `c.id = $1`, id)
+	})
+}
+
+// change runs fn on a cart in a transaction of two round trips (InPipelinedTx): open queues, after
+// BEGIN, the statements that find (or create) and lock the cart into locked and read the products
+// of its lines and productIDs into catalog; fn then changes the cart, and what it changed is
+// written with COMMIT.
+func (s *Carts) change(ctx context.Context, productIDs []int64, fn cart.UpdateFunc,
+	open func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog)) (cart.Cart, error) {
 	var (
 		locked  lockedCart
 		catalog *prefetchedCatalog
@@ -302,8 +325,7 @@ func (s *Carts) Update(ctx context.Context, id string, productIDs []int64, fn ca
 	err := InPipelinedTx(ctx, s.pool, func(first *pgx.Batch) {
 		locked = lockedCart{}
 		catalog = &prefetchedCatalog{asked: productIDs}
-		locked.queue(first, `c.id = $1`, id)
-		catalog.queue(first, `c.id = $1`, id)
+		open(first, &locked, catalog)
 	}, func(q Queryer) (*pgx.Batch, error) {
 		c, err := locked.result()
 		if err != nil {
@@ -421,15 +443,6 @@ func (s *Carts) DeleteGuestCartsBefore(ctx context.Context, cutoff time.Time, li
 func clone(c cart.Cart) cart.Cart {
 	c.Lines = slices.Clone(c.Lines)
 	return c
-}
-
-// applyAndWrite runs fn on the locked cart c and writes the difference.
-func applyAndWrite(ctx context.Context, tx pgx.Tx, c cart.Cart, fn cart.UpdateFunc) (cart.Cart, error) {
-	before := clone(c)
-	if err := fn(ctx, &c, &CartCatalog{q: tx}); err != nil {
-		return cart.Cart{}, err
-	}
-	return writeCart(ctx, tx, before, c)
 }
 
 // writeCart writes what changed from before to after in one round trip (see queueCartWrite).

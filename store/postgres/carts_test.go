@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"storefront/domain/apperr"
 	"storefront/domain/cart"
+	"storefront/domain/identity"
 	"storefront/domain/money"
 	"storefront/store/postgres"
 	"storefront/testsupport"
@@ -67,7 +70,7 @@ func TestCartUpdateCatalog(t *testing.T) {
 	inCart, named, unnamed := ids[0], ids[1], ids[2]
 	const missingNamed, missingUnnamed = 999_001, 999_002
 	store := postgres.NewCarts(pool)
-	c, err := store.CreateGuest(ctx, "cart-catalog-0000000000", addLine(inCart))
+	c, err := store.CreateGuest(ctx, "cart-catalog-0000000000", []int64{inCart}, addLine(inCart))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +105,7 @@ func TestCartUpdateSeesLinesCommittedWhileWaiting(t *testing.T) {
 	ids := newProducts(t, pool, 100, 200)
 	first, second := ids[0], ids[1]
 	store := postgres.NewCarts(pool)
-	c, err := store.CreateGuest(ctx, "cart-waiting-00000000000", addLine(first))
+	c, err := store.CreateGuest(ctx, "cart-waiting-00000000000", nil, addLine(first))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,5 +215,49 @@ func TestInPipelinedTx(t *testing.T) {
 			t.Errorf("a pooled connection is in transaction state %q", s)
 		}
 		defer conn.Release()
+	}
+}
+
+// TestCartUpdateForUser: concurrent first adds of one user all land in the one active cart the
+// first of them creates, and a user who does not exist has no cart.
+func TestCartUpdateForUser(t *testing.T) {
+	t.Parallel()
+	pool, _ := testsupport.NewPool(t)
+	ctx := context.Background()
+	ids := newProducts(t, pool, 100, 200, 300, 400, 500, 600)
+	u, err := postgres.NewUsers(pool).CreateUser(ctx, identity.User{Email: "cart@example.com", Name: "C", Role: identity.RoleCustomer, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.NewCarts(pool)
+
+	var wg sync.WaitGroup
+	carts := make([]string, len(ids))
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := store.UpdateForUser(ctx, u.ID, fmt.Sprintf("user-cart-%015d", i), []int64{id}, addLine(id))
+			carts[i], errs[i] = c.ID, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+		if carts[i] != carts[0] {
+			t.Fatalf("adds went to carts %v; want one cart", carts)
+		}
+	}
+	c, err := store.ActiveForUser(ctx, u.ID)
+	if err != nil || len(c.Lines) != len(ids) {
+		t.Fatalf("the user's cart: %d lines (err %v); want %d", len(c.Lines), err, len(ids))
+	}
+
+	_, err = store.UpdateForUser(ctx, 999_999, "user-cart-nobody-000000", nil, addLine(ids[0]))
+	if !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("cart of a user who does not exist: %v; want apperr.ErrNotFound", err)
 	}
 }
