@@ -345,9 +345,6 @@ func (r *Resolver) cartModel(ctx context.Context, v cart.View, path ...string) (
 // them, rather than resolved line by line: a cart's lines then hold no resolver, and gqlgen
 // marshals them in turn instead of starting a goroutine per line that only waits on a loader.
 func (r *Resolver) fillLineProducts(ctx context.Context, lines []*model.CartLine, path ...string) error {
-	if len(lines) == 0 {
-		return nil
-	}
 	fields, selected := lineProductSelection(ctx, path...)
 	if !selected {
 		return nil
@@ -357,6 +354,9 @@ func (r *Resolver) fillLineProducts(ctx context.Context, lines []*model.CartLine
 
 // setLineProducts reads the lines' products with the fields given and sets them on the lines.
 func (r *Resolver) setLineProducts(ctx context.Context, lines []*model.CartLine, fields productFields) error {
+	if len(lines) == 0 { // an empty cart, or one emptied since the last change: nothing to read
+		return nil
+	}
 	ids := make([]int64, len(lines))
 	for i, l := range lines {
 		ids[i] = l.ProductKey

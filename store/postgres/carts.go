@@ -266,19 +266,12 @@ const userCart = `c.user_id = $1 AND c.status = 'ACTIVE'`
 // on active user carts makes a concurrent creation for the same user wait and then find the
 // other's cart.
 func (s *Carts) UpdateForUser(ctx context.Context, userID int64, newID string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
-	c, err := s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
+	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
 		queueCreateUserCart(first, userID, newID)
 		locked.queue(first, userCart, userID)
 		catalog.queue(first, userCart, userID)
 	})
-	if pgConstraint(err) == userForeignKey {
-		return cart.Cart{}, apperr.ErrNotFound
-	}
-	return c, err
 }
-
-// userForeignKey is the constraint a user cart for a user who does not exist violates.
-const userForeignKey = "carts_user_id_fkey"
 
 // queueCreateUserCart queues the creation of the user's active cart with newID, when the user has
 // none.
@@ -294,8 +287,8 @@ func lockUserCart(ctx context.Context, tx pgx.Tx, userID int64, newID string) (c
 	queueCreateUserCart(batch, userID, newID)
 	locked.queue(batch, userCart, userID)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		if pgConstraint(err) == userForeignKey {
-			return cart.Cart{}, apperr.ErrNotFound
+		if err = writeError(err); errors.Is(err, apperr.ErrNotFound) {
+			return cart.Cart{}, err
 		}
 		return cart.Cart{}, fmt.Errorf("lock user cart: %w", err)
 	}
@@ -501,10 +494,12 @@ func queueCartWrite(batch *pgx.Batch, before cart.Cart, after *cart.Cart) bool {
 	return true
 }
 
-// writeError translates what writing a cart can fail with.
+// writeError translates the foreign keys a cart's writes can violate.
 func writeError(err error) error {
-	if pgCode(err) == codeForeignKeyViolation {
-		// A product was deleted from the catalog while being added.
+	switch pgConstraint(err) {
+	case "carts_user_id_fkey": // a cart for a user who does not exist (deleted meanwhile)
+		return apperr.ErrNotFound
+	case "cart_lines_product_id_fkey": // a product deleted from the catalog while being added
 		return fmt.Errorf("write cart: product vanished: %w", err)
 	}
 	return err
