@@ -54,6 +54,11 @@ type Cache interface {
 	Get(ctx context.Context, id string) (c Cart, found bool, err error)
 	// Put stores c unless the cache already holds this version or a newer one.
 	Put(ctx context.Context, c Cart) error
+	// PutAndPublish stores c as Put does and then, in the same round trip, publishes payload on
+	// channel to every instance as Events.Publish does (whether or not c was stored: an entry
+	// holding a newer version was announced by its own writer). A subscriber woken by the
+	// notice finds the new version cached.
+	PutAndPublish(ctx context.Context, c Cart, channel string, payload []byte) error
 	// Delete drops the cached carts.
 	Delete(ctx context.Context, ids ...string) error
 }

@@ -391,11 +391,11 @@ func (s *Service) products(ctx context.Context, c Cart) (map[int64]Product, erro
 	return products, nil
 }
 
-// written refreshes the cache with a cart just written and tells its subscribers.
+// written refreshes the cache with a cart just written and tells its subscribers, in one Redis
+// round trip.
 func (s *Service) written(ctx context.Context, c Cart) {
-	s.cachePut(ctx, c)
-	s.redisCall(ctx, "publish cart change", func(ctx context.Context) error {
-		return s.events.Publish(ctx, channel(c.ID), []byte(strconv.FormatInt(c.Version, 10)))
+	s.redisCall(ctx, "write cart cache and publish the change", func(ctx context.Context) error {
+		return s.cache.PutAndPublish(ctx, c, channel(c.ID), []byte(strconv.FormatInt(c.Version, 10)))
 	})
 }
 

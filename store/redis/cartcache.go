@@ -29,13 +29,21 @@ func NewCartCache(c *Client, ttl time.Duration) *CartCache { return &CartCache{c
 var _ cart.Cache = (*CartCache)(nil)
 
 // putIfNewer stores ARGV[2] as version ARGV[1] unless the key already holds that version or a
-// newer one, and sets the expiry to ARGV[3] milliseconds.
+// newer one, and sets the expiry to ARGV[3] milliseconds. When ARGV[4] names a channel it then
+// publishes ARGV[1] there, whether or not the entry was stored: the notice of a change goes out in
+// the round trip that caches it, and after it, so a subscriber that reads the cart on the notice
+// finds it cached. (PUBLISH names no key, so Redis Cluster allows it in a script on any node, and
+// the cluster bus carries the message to subscribers on every node.)
 var putIfNewer = goredis.NewScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if cur >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1`)
+local stored = 0
+if cur < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  stored = 1
+end
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+return stored`)
 
 // cachedCart is the JSON form of a cached cart; short names keep it small.
 type cachedCart struct {
@@ -85,6 +93,16 @@ func (cc *CartCache) Get(ctx context.Context, id string) (cart.Cart, bool, error
 
 // Put implements cart.Cache.
 func (cc *CartCache) Put(ctx context.Context, c cart.Cart) error {
+	return cc.put(ctx, c, "", nil)
+}
+
+// PutAndPublish implements cart.Cache: one EVALSHA stores the cart and publishes the notice.
+func (cc *CartCache) PutAndPublish(ctx context.Context, c cart.Cart, channel string, payload []byte) error {
+	return cc.put(ctx, c, cc.c.Key(channel), payload)
+}
+
+// put runs putIfNewer for c; an empty channel publishes nothing.
+func (cc *CartCache) put(ctx context.Context, c cart.Cart, channel string, payload []byte) error {
 	v := cachedCart{ID: c.ID, UserID: c.UserID, Status: c.Status, Version: c.Version,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Lines: make([]cachedLine, len(c.Lines))}
 	for i, l := range c.Lines {
@@ -94,7 +112,8 @@ func (cc *CartCache) Put(ctx context.Context, c cart.Cart) error {
 	if err != nil {
 		return fmt.Errorf("cart cache put: %w", err)
 	}
-	if err := putIfNewer.Run(ctx, cc.c, []string{cc.key(c.ID)}, c.Version, raw, cc.ttl.Milliseconds()).Err(); err != nil {
+	err = putIfNewer.Run(ctx, cc.c, []string{cc.key(c.ID)}, c.Version, raw, cc.ttl.Milliseconds(), channel, payload).Err()
+	if err != nil {
 		return fmt.Errorf("cart cache put: %w", err)
 	}
 	return nil

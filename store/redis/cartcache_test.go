@@ -49,3 +49,35 @@ func TestCartCacheRefusesOlderVersions(t *testing.T) {
 		t.Error("deleted entry still found")
 	}
 }
+
+// A cart write and its notice go out together: the subscriber hears the version and finds that
+// version cached; a stale write is still announced but caches nothing.
+func TestCartCachePutAndPublish(t *testing.T) {
+	t.Parallel()
+	c := openClient(t)
+	cc := sredis.NewCartCache(c, time.Minute)
+	hub := newHub(t, c)
+	ctx := context.Background()
+	id, _ := cart.NewID()
+	msgs, cancel, err := hub.Subscribe(ctx, "cart:"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	numSub(t, c, "cart:"+id, 1)
+
+	if err := cc.PutAndPublish(ctx, cart.Cart{ID: id, Status: cart.StatusActive, Version: 4}, "cart:"+id, []byte("4")); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, msgs, "4")
+	if got, found, err := cc.Get(ctx, id); err != nil || !found || got.Version != 4 {
+		t.Fatalf("after the notice Get = %+v, %v, %v; want version 4 cached", got, found, err)
+	}
+	if err := cc.PutAndPublish(ctx, cart.Cart{ID: id, Status: cart.StatusActive, Version: 3}, "cart:"+id, []byte("3")); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, msgs, "3")
+	if got, _, _ := cc.Get(ctx, id); got.Version != 4 {
+		t.Errorf("a stale write replaced the cached cart: version %d, want 4", got.Version)
+	}
+}

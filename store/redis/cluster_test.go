@@ -107,6 +107,31 @@ func TestClusterCartCache(t *testing.T) {
 	}
 }
 
+// A cart written and announced by the script on its key's node is heard by a subscriber whose
+// hub listens on another node: the script's PUBLISH is broadcast like any other.
+func TestClusterCartCachePutAndPublish(t *testing.T) {
+	t.Parallel()
+	c, cluster := openCluster(t)
+	cc := sredis.NewCartCache(c, time.Minute)
+	h := newHub(t, c)
+	ctx := context.Background()
+	for _, id := range spread(t, c, cluster, "cart-", 3) {
+		msgs, cancel, err := h.Subscribe(ctx, "cart:"+id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cancel()
+		numSub(t, c, "cart:"+id, 1)
+		if err := cc.PutAndPublish(ctx, cart.Cart{ID: id, Status: cart.StatusActive, Version: 5}, "cart:"+id, []byte("5")); err != nil {
+			t.Fatalf("put and publish %s: %v", id, err)
+		}
+		receive(t, msgs, "5")
+		if got, ok, err := cc.Get(ctx, id); err != nil || !ok || got.Version != 5 {
+			t.Fatalf("get %s = %+v, %v, %v; want version 5", id, got, ok, err)
+		}
+	}
+}
+
 func TestClusterFailureCounter(t *testing.T) {
 	t.Parallel()
 	c, cluster := openCluster(t)
