@@ -109,6 +109,7 @@ func (r *mutationResolver) CartCreate(ctx context.Context, input *model.CartCrea
 	if err != nil {
 		return nil, err
 	}
+	ctx = withLineProductMemo(ctx)
 	res, err := r.Carts.Create(ctx, cartCaller(ctx), ins)
 	if err != nil {
 		return nil, err
@@ -121,7 +122,7 @@ func (r *mutationResolver) CartLinesAdd(ctx context.Context, cartID string, line
 	if err != nil {
 		return nil, err
 	}
-	return r.changeCart(ctx, cartID, userErrors, "lines", "productId", func(key string) (cart.Result, error) {
+	return r.changeCart(ctx, cartID, userErrors, "lines", "productId", func(ctx context.Context, key string) (cart.Result, error) {
 		return r.Carts.AddLines(ctx, cartCaller(ctx), key, ins)
 	})
 }
@@ -140,7 +141,7 @@ func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, l
 		}
 		updates = append(updates, cart.LineUpdate{Index: i, LineID: id, Quantity: l.Quantity})
 	}
-	return r.changeCart(ctx, cartID, userErrors, "lines", "id", func(key string) (cart.Result, error) {
+	return r.changeCart(ctx, cartID, userErrors, "lines", "id", func(ctx context.Context, key string) (cart.Result, error) {
 		return r.Carts.UpdateLines(ctx, cartCaller(ctx), key, updates)
 	})
 }
@@ -159,7 +160,7 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 		}
 		refs = append(refs, cart.LineRef{Index: i, LineID: id})
 	}
-	return r.changeCart(ctx, cartID, userErrors, "lineIds", "", func(key string) (cart.Result, error) {
+	return r.changeCart(ctx, cartID, userErrors, "lineIds", "", func(ctx context.Context, key string) (cart.Result, error) {
 		return r.Carts.RemoveLines(ctx, cartCaller(ctx), key, refs)
 	})
 }
@@ -167,7 +168,7 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 // changeCart runs a change on the cart named by cartID. A cart that does not exist or is not the
 // caller's is a NOT_FOUND userError, like any other expected failure.
 func (r *mutationResolver) changeCart(ctx context.Context, cartID string, userErrors []*model.UserError,
-	listField, keyField string, change func(key string) (cart.Result, error)) (*model.CartPayload, error) {
+	listField, keyField string, change func(ctx context.Context, key string) (cart.Result, error)) (*model.CartPayload, error) {
 	notFound := &model.CartPayload{UserErrors: []*model.UserError{userError(ErrCodeNotFound, "cart not found", "cartId")},
 		Warnings: []*model.CartWarning{}}
 	key, err := relay.ParseKeyID(cartID, relay.KindCart)
@@ -178,7 +179,8 @@ func (r *mutationResolver) changeCart(ctx context.Context, cartID string, userEr
 		}
 		return nil, err
 	}
-	res, err := change(key)
+	ctx = withLineProductMemo(ctx)
+	res, err := change(ctx, key)
 	if errors.Is(err, apperr.ErrNotFound) {
 		return notFound, nil
 	}
@@ -327,6 +329,16 @@ func toCartWarnings(ws []cart.Warning) []*model.CartWarning {
 		out[i] = cw
 	}
 	return out
+}
+
+// withLineProductMemo lets a cart change leave the products it reads in its transaction in ctx
+// (catalog.WithProductMemo) when the payload shows the lines' products, so that cartPayload does
+// not read them a second time.
+func withLineProductMemo(ctx context.Context) context.Context {
+	if _, selected := lineProductSelection(ctx, "cart", "lines", "product"); selected {
+		return catalog.WithProductMemo(ctx)
+	}
+	return ctx
 }
 
 // cartModel is the model of the cart for the field being resolved, with the products of its lines

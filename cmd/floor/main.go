@@ -194,9 +194,10 @@ func (f *floor) product(w http.ResponseWriter, r *http.Request) {
 }
 
 // cartAdd answers what the CartAdd document asks: the change through the cart service (which
-// prices the cart), then the names of the lines' products, one look-up for all of them.
+// prices the cart), then the names of the lines' products, which the change left in the request's
+// product memo as the GraphQL resolver has it do.
 func (f *floor) cartAdd(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := catalog.WithProductMemo(r.Context())
 	key, err := relay.ParseKeyID(r.PathValue("id"), relay.KindCart)
 	if err != nil {
 		f.fail(w, "cart id", apperr.ErrNotFound)

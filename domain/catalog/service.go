@@ -155,13 +155,18 @@ func (s *Service) ListProducts(ctx context.Context, q ListQuery) (Page, error) {
 	return page, nil
 }
 
-// ProductsByIDs returns the products with these ids that exist, published or not.
+// ProductsByIDs returns the products with these ids that exist, published or not. Products a
+// store left in ctx's memo (WithProductMemo) are not read again.
 func (s *Service) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, error) {
-	ps, err := s.repo.ProductsByIDs(ctx, ids)
+	out := make(map[int64]Product, len(ids))
+	rest := takeRemembered(ctx, ids, out)
+	if len(rest) == 0 {
+		return out, nil
+	}
+	ps, err := s.repo.ProductsByIDs(ctx, rest)
 	if err != nil {
 		return nil, fmt.Errorf("products by id: %w", err)
 	}
-	out := make(map[int64]Product, len(ps))
 	for _, p := range ps {
 		out[p.ID] = p
 	}

@@ -13,6 +13,7 @@ import (
 
 	"storefront/domain/apperr"
 	"storefront/domain/cart"
+	"storefront/domain/catalog"
 	"storefront/domain/money"
 )
 
@@ -248,14 +249,14 @@ func (s *Carts) CartOfLine(ctx context.Context, lineID int64) (string, error) {
 // CreateGuest implements cart.Store in two round trips (see change): BEGIN with the new cart's
 // row and the products fn will read; then the lines with COMMIT.
 func (s *Carts) CreateGuest(ctx context.Context, id string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
-	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
+	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, products *prefetchedCatalog) {
 		locked.cart = cart.Cart{ID: id, Status: cart.StatusActive}
 		first.Queue(`INSERT INTO carts (id) VALUES ($1) RETURNING version, created_at, updated_at`, id).
 			QueryRow(func(row pgx.Row) error {
 				locked.found = true
 				return row.Scan(&locked.cart.Version, &locked.cart.CreatedAt, &locked.cart.UpdatedAt)
 			})
-		catalog.queue(first, `c.id = $1`, id)
+		products.queue(first, `c.id = $1`, id)
 	})
 }
 
@@ -266,10 +267,10 @@ const userCart = `c.user_id = $1 AND c.status = 'ACTIVE'`
 // on active user carts makes a concurrent creation for the same user wait and then find the
 // other's cart.
 func (s *Carts) UpdateForUser(ctx context.Context, userID int64, newID string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
-	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
+	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, products *prefetchedCatalog) {
 		queueCreateUserCart(first, userID, newID)
 		locked.queue(first, userCart, userID)
-		catalog.queue(first, userCart, userID)
+		products.queue(first, userCart, userID)
 	})
 }
 
@@ -298,35 +299,35 @@ func lockUserCart(ctx context.Context, tx pgx.Tx, userID int64, newID string) (c
 // Update implements cart.Store in two round trips (see change): BEGIN with the lock on the cart,
 // its lines and the products fn will read; then the writes with COMMIT.
 func (s *Carts) Update(ctx context.Context, id string, productIDs []int64, fn cart.UpdateFunc) (cart.Cart, error) {
-	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog) {
+	return s.change(ctx, productIDs, fn, func(first *pgx.Batch, locked *lockedCart, products *prefetchedCatalog) {
 		locked.queue(first, `c.id = $1`, id)
-		catalog.queue(first, `c.id = $1`, id)
+		products.queue(first, `c.id = $1`, id)
 	})
 }
 
 // change runs fn on a cart in a transaction of two round trips (InPipelinedTx): open queues, after
 // BEGIN, the statements that find (or create) and lock the cart into locked and read the products
-// of its lines and productIDs into catalog; fn then changes the cart, and what it changed is
+// of its lines and productIDs into products; fn then changes the cart, and what it changed is
 // written with COMMIT.
 func (s *Carts) change(ctx context.Context, productIDs []int64, fn cart.UpdateFunc,
-	open func(first *pgx.Batch, locked *lockedCart, catalog *prefetchedCatalog)) (cart.Cart, error) {
+	open func(first *pgx.Batch, locked *lockedCart, products *prefetchedCatalog)) (cart.Cart, error) {
 	var (
-		locked  lockedCart
-		catalog *prefetchedCatalog
-		out     cart.Cart
+		locked   lockedCart
+		products *prefetchedCatalog
+		out      cart.Cart
 	)
 	err := InPipelinedTx(ctx, s.pool, func(first *pgx.Batch) {
 		locked = lockedCart{}
-		catalog = &prefetchedCatalog{asked: productIDs}
-		open(first, &locked, catalog)
+		products = &prefetchedCatalog{asked: productIDs, whole: catalog.WantsProducts(ctx)}
+		open(first, &locked, products)
 	}, func(q Queryer) (*pgx.Batch, error) {
 		c, err := locked.result()
 		if err != nil {
 			return nil, err
 		}
-		catalog.q = q
+		products.q = q
 		before := clone(c)
-		if err := fn(ctx, &c, catalog); err != nil {
+		if err := fn(ctx, &c, products); err != nil {
 			return nil, err
 		}
 		out = c
@@ -337,6 +338,7 @@ func (s *Carts) change(ctx context.Context, productIDs []int64, fn cart.UpdateFu
 	if err != nil {
 		return cart.Cart{}, writeError(err)
 	}
+	catalog.RememberProducts(ctx, products.rows)
 	return out, nil
 }
 
@@ -349,19 +351,43 @@ type prefetchedCatalog struct {
 	// products does not exist.
 	asked    []int64
 	products map[int64]cart.Product
+	// whole asks for the whole catalog rows too (catalog.WantsProducts): rows then holds them,
+	// for the request to show without reading them again.
+	whole bool
+	rows  []catalog.Product
 }
 
 // queue adds the read of the products to the batch that locks the cart matched by where.
 func (p *prefetchedCatalog) queue(batch *pgx.Batch, where string, arg any) {
-	batch.Queue(`SELECT p.id, p.price, p.published, coalesce(i.available, 0)
-		FROM products p LEFT JOIN inventory i ON i.product_id = p.id
-		WHERE p.id IN (SELECT unnest($2::bigint[])
+	ids := `p.id IN (SELECT unnest($2::bigint[])
 			UNION SELECT l.product_id FROM cart_lines l
-			WHERE l.cart_id = (SELECT c.id FROM carts c WHERE `+where+`))`, arg, p.asked).
+			WHERE l.cart_id = (SELECT c.id FROM carts c WHERE ` + where + `))`
+	if !p.whole {
+		batch.Queue(`SELECT p.id, p.price, p.published, coalesce(i.available, 0)
+			FROM products p LEFT JOIN inventory i ON i.product_id = p.id WHERE `+ids, arg, p.asked).
+			Query(func(rows pgx.Rows) error {
+				var err error
+				p.products, err = scanCartProducts(rows, len(p.asked)+8)
+				return err
+			})
+		return
+	}
+	batch.Queue(`SELECT `+productColumns+`, coalesce(i.available, 0) FROM `+productJoins+` WHERE `+ids, arg, p.asked).
 		Query(func(rows pgx.Rows) error {
+			p.products = make(map[int64]cart.Product, len(p.asked)+8)
+			var available int
 			var err error
-			p.products, err = scanCartProducts(rows, len(p.asked)+8)
-			return err
+			p.rows, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (catalog.Product, error) {
+				pr, err := scanProduct(row, &available)
+				if err == nil {
+					p.products[pr.ID] = cart.Product{ID: pr.ID, Price: pr.Price, Published: pr.Published, Available: available}
+				}
+				return pr, err
+			})
+			if err != nil {
+				return fmt.Errorf("read cart products: %w", err)
+			}
+			return nil
 		})
 }
 
