@@ -55,7 +55,7 @@ type Cache interface {
 	// Put stores c unless the cache already holds this version or a newer one.
 	Put(ctx context.Context, c Cart) error
 	// PutAndPublish stores c as Put does and then, in the same round trip, publishes payload on
-	// channel to every instance as Events.Publish does (whether or not c was stored: an entry
+	// channel to every instance's Events subscribers (whether or not c was stored: an entry
 	// holding a newer version was announced by its own writer). A subscriber woken by the
 	// notice finds the new version cached.
 	PutAndPublish(ctx context.Context, c Cart, channel string, payload []byte) error
@@ -63,9 +63,9 @@ type Cache interface {
 	Delete(ctx context.Context, ids ...string) error
 }
 
-// Events carries "this cart changed" notices between server instances (Redis pub/sub).
+// Events delivers "this cart changed" notices between server instances (Redis pub/sub); they
+// are sent by Cache.PutAndPublish, in the round trip that caches the change.
 type Events interface {
-	Publish(ctx context.Context, channel string, payload []byte) error
 	// Subscribe delivers the payloads published on channel until cancel is called.
 	Subscribe(ctx context.Context, channel string) (msgs <-chan []byte, cancel func(), err error)
 }

@@ -30,7 +30,7 @@ var _ cart.Cache = (*CartCache)(nil)
 
 // putIfNewer stores ARGV[2] as version ARGV[1] unless the key already holds that version or a
 // newer one, and sets the expiry to ARGV[3] milliseconds. When ARGV[4] names a channel it then
-// publishes ARGV[1] there, whether or not the entry was stored: the notice of a change goes out in
+// publishes ARGV[5] there, whether or not the entry was stored: the notice of a change goes out in
 // the round trip that caches it, and after it, so a subscriber that reads the cart on the notice
 // finds it cached. (PUBLISH names no key, so Redis Cluster allows it in a script on any node, and
 // the cluster bus carries the message to subscribers on every node.)
