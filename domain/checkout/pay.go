@@ -56,7 +56,7 @@ func (s *Service) PayOrder(ctx context.Context, userID int64, in PayInput) (PayR
 			return PayResult{Problems: reusedKey()}, nil
 		}
 		if rec.Done {
-			return s.paymentResult(ctx, rec.ResultID)
+			return s.loadPaymentResult(ctx, rec.ResultID)
 		}
 		var p payment.Payment
 		err = s.store.InTx(ctx, func(tx Tx) error {
@@ -71,7 +71,8 @@ func (s *Service) PayOrder(ctx context.Context, userID int64, in PayInput) (PayR
 				p, err = tx.LockPayment(rec.ResultID)
 				return err
 			}
-			o, err := tx.LockOrder(in.OrderID)
+			// The head is enough here: the lines matter only once the charge is approved.
+			o, err := tx.LockOrderHead(in.OrderID)
 			if errors.Is(err, apperr.ErrNotFound) || (err == nil && o.UserID != userID) {
 				return problem(CodeNotFound, "no such order", "orderId")
 			}
@@ -108,22 +109,27 @@ func (s *Service) PayOrder(ctx context.Context, userID int64, in PayInput) (PayR
 				// The payment stays PENDING: a retry with this key or the reconciler settles it.
 				return PayResult{}, fmt.Errorf("charge payment %d: %w", p.ID, err)
 			}
+			var settled payment.Payment
+			var o *order.Order
 			if err := s.store.InTx(ctx, func(tx Tx) error {
-				// The key row first: the transaction above and every duplicate request take the key
-				// before the payment, so taking the payment first here could deadlock with them.
-				if _, _, err := tx.LockKey(k); err != nil {
+				// The key row first (the update locks it): the transaction above and every
+				// duplicate request take the key before the payment, so taking the payment first
+				// here could deadlock with them. Should anything below fail, the update rolls back.
+				if err := tx.SetKeyResult(k, p.ID, true); err != nil {
 					return err
 				}
-				if err := s.applyCharge(tx, p.ID, charge); err != nil {
-					return err
-				}
-				return tx.SetKeyResult(k, p.ID, true)
+				var err error
+				settled, o, err = s.applyCharge(tx, p.ID, charge)
+				return err
 			}); err != nil {
 				return PayResult{}, fmt.Errorf("apply charge of payment %d: %w", p.ID, err)
 			}
 			s.kickOutbox()
+			// What the transaction left is what was committed, read under the locks: the answer
+			// needs no second read.
+			return paymentResult(settled, o), nil
 		}
-		return s.paymentResult(ctx, p.ID)
+		return s.loadPaymentResult(ctx, p.ID)
 	}
 	return PayResult{}, errors.New("pay order: idempotency key kept changing hands")
 }
@@ -134,8 +140,8 @@ func newReference() string {
 	return "pay_" + hex.EncodeToString(b)
 }
 
-// paymentResult renders a payment and its order; a declined payment reports PAYMENT_DECLINED.
-func (s *Service) paymentResult(ctx context.Context, paymentID int64) (PayResult, error) {
+// loadPaymentResult reads a payment and its order and renders them (paymentResult).
+func (s *Service) loadPaymentResult(ctx context.Context, paymentID int64) (PayResult, error) {
 	p, err := s.store.Payment(ctx, paymentID)
 	if err != nil {
 		return PayResult{}, fmt.Errorf("load payment %d: %w", paymentID, err)
@@ -144,6 +150,11 @@ func (s *Service) paymentResult(ctx context.Context, paymentID int64) (PayResult
 	if err != nil {
 		return PayResult{}, fmt.Errorf("load order %d: %w", p.OrderID, err)
 	}
+	return paymentResult(p, o), nil
+}
+
+// paymentResult renders a payment and its order; a declined payment reports PAYMENT_DECLINED.
+func paymentResult(p payment.Payment, o *order.Order) PayResult {
 	res := PayResult{Order: o, Payment: &p}
 	if p.Status == payment.Declined {
 		msg := "the payment was declined"
@@ -152,24 +163,31 @@ func (s *Service) paymentResult(ctx context.Context, paymentID int64) (PayResult
 		}
 		res.Problems = problem(CodePaymentDeclined, msg, "paymentToken")
 	}
-	return res, nil
+	return res
 }
 
 // applyCharge records the gateway's verdict on a payment, once: a payment no longer PENDING is
 // left alone, so a webhook, the request that made the charge and the reconciler may all report the
 // same verdict. Approval is accepted only for the order's exact amount and currency and only while
-// the order is unpaid; otherwise the money goes back through a refund.
-func (s *Service) applyCharge(tx Tx, paymentID int64, c payment.Charge) error {
+// the order is unpaid; otherwise the money goes back through a refund. It returns the payment and
+// its order as the transaction leaves them.
+func (s *Service) applyCharge(tx Tx, paymentID int64, c payment.Charge) (payment.Payment, *order.Order, error) {
 	// Payment before order: the one lock order for the two, so concurrent verdicts on the same
 	// payment queue on the payment row and never deadlock.
 	p, err := tx.LockPayment(paymentID)
 	if err != nil {
-		return err
+		return p, nil, err
 	}
 	o, err := tx.LockOrder(p.OrderID)
 	if err != nil {
-		return err
+		return p, nil, err
 	}
+	err = s.settlePayment(tx, &p, o, c)
+	return p, o, err
+}
+
+// settlePayment applies the verdict c to the locked payment p of the locked order o.
+func (s *Service) settlePayment(tx Tx, p *payment.Payment, o *order.Order, c payment.Charge) error {
 	if p.Status != payment.Pending {
 		return nil
 	}
@@ -183,11 +201,11 @@ func (s *Service) applyCharge(tx Tx, paymentID int64, c payment.Charge) error {
 	p.UpdatedAt = now
 	switch c.Status {
 	case payment.ChargePending:
-		return tx.UpdatePayment(p)
+		return tx.UpdatePayment(*p)
 	case payment.ChargeDeclined:
 		p.Status = payment.Declined
 		p.FailureReason = c.DeclineReason
-		return tx.UpdatePayment(p)
+		return tx.UpdatePayment(*p)
 	case payment.ChargeApproved:
 	default:
 		return fmt.Errorf("unknown charge status %q", c.Status)
@@ -198,14 +216,14 @@ func (s *Service) applyCharge(tx Tx, paymentID int64, c payment.Charge) error {
 		// Record what was actually captured: that is what the refund must return.
 		p.Amount = c.Amount
 		s.log.Error("charge does not match the order; refunding", "payment", p.ID, "order", o.ID, "reason", p.FailureReason)
-		return s.approveAndRefund(tx, p)
+		return s.approveAndRefund(tx, *p)
 	}
 	if err := o.MarkPaid(now); err != nil {
 		p.FailureReason = "the order could no longer be paid: " + err.Error()
 		s.log.Warn("approved charge for an order no longer payable; refunding", "payment", p.ID, "order", o.ID, "status", o.Status)
-		return s.approveAndRefund(tx, p)
+		return s.approveAndRefund(tx, *p)
 	}
-	if err := tx.UpdatePayment(p); err != nil {
+	if err := tx.UpdatePayment(*p); err != nil {
 		return err
 	}
 	for _, l := range o.Lines {
@@ -251,7 +269,8 @@ func (s *Service) HandleWebhook(ctx context.Context, header http.Header, body []
 			return err
 		}
 		applied = true
-		return s.applyCharge(tx, p.ID, ev.Charge)
+		_, _, err = s.applyCharge(tx, p.ID, ev.Charge)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("apply webhook %s: %w", ev.ID, err)
@@ -283,7 +302,10 @@ func (s *Service) ReconcilePayments(ctx context.Context) (int, error) {
 		if c.Status == payment.ChargePending {
 			continue
 		}
-		if err := s.store.InTx(ctx, func(tx Tx) error { return s.applyCharge(tx, p.ID, c) }); err != nil {
+		if err := s.store.InTx(ctx, func(tx Tx) error {
+			_, _, err := s.applyCharge(tx, p.ID, c)
+			return err
+		}); err != nil {
 			errs = append(errs, fmt.Errorf("settle payment %d: %w", p.ID, err))
 			continue
 		}

@@ -252,8 +252,11 @@ type Tx interface {
 
 	// CreateOrder inserts a placed order with its lines and first history entry, setting ids.
 	CreateOrder(o *order.Order, discountID int64) error
-	// LockOrder locks and loads an order, or apperr.ErrNotFound.
+	// LockOrder locks and loads an order with its lines and history, or apperr.ErrNotFound.
 	LockOrder(id int64) (*order.Order, error)
+	// LockOrderHead locks and loads an order without its lines and history, or
+	// apperr.ErrNotFound: for the checks that need only its status, owner and totals.
+	LockOrderHead(id int64) (*order.Order, error)
 	// SaveOrder writes the order's status fields and its newest history entry.
 	SaveOrder(o *order.Order) error
 	// HasPendingPayment says whether a payment of the order awaits the gateway's verdict.

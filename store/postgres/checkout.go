@@ -102,73 +102,110 @@ func scanOrder(row pgx.Row) (*domorder.Order, error) {
 	return o, nil
 }
 
-// loadDetails fills the lines and history of orders, in two statements for any number of orders.
-func loadDetails(ctx context.Context, q pgx.Tx, pool *pgxpool.Pool, orders []*domorder.Order) error {
+// batchSender is what a pool and a transaction both offer for sending statements in one round
+// trip.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// orderDetails collects the lines and history of orders, read by statements queued on a batch:
+// two statements, one round trip, for any number of orders.
+type orderDetails struct {
+	lines   map[int64][]domorder.Line
+	history map[int64][]domorder.StatusChange
+}
+
+func (d *orderDetails) queue(batch *pgx.Batch, ids []int64) {
+	d.lines = make(map[int64][]domorder.Line, len(ids))
+	d.history = make(map[int64][]domorder.StatusChange, len(ids))
+	batch.Queue(`SELECT order_id, id, coalesce(product_id, 0), product_name, quantity, unit_price, line_total
+		FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, id`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var oid int64
+			var l domorder.Line
+			if err := rows.Scan(&oid, &l.ID, &l.ProductID, &l.ProductName, &l.Quantity, &l.UnitPrice, &l.LineTotal); err != nil {
+				return fmt.Errorf("scan order line: %w", err)
+			}
+			d.lines[oid] = append(d.lines[oid], l)
+		}
+		return rows.Err()
+	})
+	batch.Queue(`SELECT order_id, status, note, at FROM order_status_history
+		WHERE order_id = ANY($1) ORDER BY order_id, id`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var oid int64
+			var c domorder.StatusChange
+			var st string
+			if err := rows.Scan(&oid, &st, &c.Note, &c.At); err != nil {
+				return fmt.Errorf("scan order history: %w", err)
+			}
+			c.Status = domorder.Status(st)
+			d.history[oid] = append(d.history[oid], c)
+		}
+		return rows.Err()
+	})
+}
+
+// attach gives each order the lines and history read for it.
+func (d *orderDetails) attach(orders ...*domorder.Order) {
+	for _, o := range orders {
+		o.Lines, o.History = d.lines[o.ID], d.history[o.ID]
+	}
+}
+
+// loadDetails fills the lines and history of orders.
+func loadDetails(ctx context.Context, q batchSender, orders []*domorder.Order) error {
 	if len(orders) == 0 {
 		return nil
 	}
-	byID := make(map[int64]*domorder.Order, len(orders))
 	ids := make([]int64, len(orders))
 	for i, o := range orders {
-		byID[o.ID], ids[i] = o, o.ID
-		o.Lines, o.History = nil, nil
+		ids[i] = o.ID
 	}
-	query := func(sql string, args ...any) (pgx.Rows, error) {
-		if q != nil {
-			return q.Query(ctx, sql, args...)
+	var d orderDetails
+	batch := &pgx.Batch{}
+	d.queue(batch, ids)
+	if err := q.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("load order details: %w", err)
+	}
+	d.attach(orders...)
+	return nil
+}
+
+// readOrder reads an order, locking its row when lock is set, and with details its lines and
+// history too, all in one round trip. The statements run in turn, so under READ COMMITTED the
+// lines and history are read after the lock is held and see every change committed before it.
+func readOrder(ctx context.Context, q batchSender, id int64, lock, details bool) (*domorder.Order, error) {
+	sql := `SELECT ` + orderColumns + ` FROM orders o WHERE o.id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	var o *domorder.Order
+	batch := &pgx.Batch{}
+	batch.Queue(sql, id).QueryRow(func(row pgx.Row) error {
+		var err error
+		if o, err = scanOrder(row); errors.Is(err, pgx.ErrNoRows) {
+			return nil
 		}
-		return pool.Query(ctx, sql, args...)
+		return err
+	})
+	var d orderDetails
+	if details {
+		d.queue(batch, []int64{id})
 	}
-	rows, err := query(`SELECT order_id, id, coalesce(product_id, 0), product_name, quantity, unit_price, line_total
-		FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, id`, ids)
-	if err != nil {
-		return fmt.Errorf("load order lines: %w", err)
+	if err := q.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("read order %d: %w", id, err)
 	}
-	for rows.Next() {
-		var oid int64
-		var l domorder.Line
-		if err := rows.Scan(&oid, &l.ID, &l.ProductID, &l.ProductName, &l.Quantity, &l.UnitPrice, &l.LineTotal); err != nil {
-			rows.Close()
-			return fmt.Errorf("scan order line: %w", err)
-		}
-		byID[oid].Lines = append(byID[oid].Lines, l)
+	if o == nil {
+		return nil, apperr.ErrNotFound
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load order lines: %w", err)
-	}
-	rows, err = query(`SELECT order_id, status, note, at FROM order_status_history
-		WHERE order_id = ANY($1) ORDER BY order_id, id`, ids)
-	if err != nil {
-		return fmt.Errorf("load order history: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var oid int64
-		var c domorder.StatusChange
-		var st string
-		if err := rows.Scan(&oid, &st, &c.Note, &c.At); err != nil {
-			return fmt.Errorf("scan order history: %w", err)
-		}
-		c.Status = domorder.Status(st)
-		byID[oid].History = append(byID[oid].History, c)
-	}
-	return rows.Err()
+	d.attach(o)
+	return o, nil
 }
 
 // Order loads an order with its lines and history.
 func (s *CheckoutStore) Order(ctx context.Context, id int64) (*domorder.Order, error) {
-	o, err := scanOrder(s.pool.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, apperr.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load order %d: %w", id, err)
-	}
-	if err := loadDetails(ctx, nil, s.pool, []*domorder.Order{o}); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return readOrder(ctx, s.pool, id, false, true)
 }
 
 // UserOrders lists a user's orders newest first (by id, which grows with time).
@@ -202,7 +239,7 @@ func (s *CheckoutStore) UserOrders(ctx context.Context, userID int64, status dom
 	if len(page.Orders) > limit {
 		page.Orders, page.HasNext = page.Orders[:limit], true
 	}
-	return page, loadDetails(ctx, nil, s.pool, page.Orders)
+	return page, loadDetails(ctx, s.pool, page.Orders)
 }
 
 const paymentColumns = `id, order_id, user_id, status, amount, currency, token, coalesce(brand, ''), coalesce(last4, ''),
@@ -532,11 +569,12 @@ func (t *checkoutTx) Release(productID int64, qty int) error {
 }
 
 func (t *checkoutTx) Sell(productID int64, qty int) error {
-	if err := t.execOne("sell stock", `UPDATE inventory SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now()
-		WHERE product_id = $1 AND reserved >= $2 AND on_hand >= $2`, productID, qty); err != nil {
-		return err
-	}
-	return t.execOne("count sale", `UPDATE products SET sold_count = sold_count + $2 WHERE id = $1`, productID, qty)
+	// One statement: the sale is counted only when the stock row held the reserved units, so one
+	// changed row means both were written. Stock before product, as in Restock.
+	return t.execOne("sell stock", `WITH sold AS (
+			UPDATE inventory SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now()
+			WHERE product_id = $1 AND reserved >= $2 AND on_hand >= $2 RETURNING product_id)
+		UPDATE products SET sold_count = sold_count + $2 WHERE id = (SELECT product_id FROM sold)`, productID, qty)
 }
 
 func (t *checkoutTx) Restock(productID int64, qty int) error {
@@ -605,17 +643,11 @@ func (t *checkoutTx) insertHistory(o *domorder.Order) error {
 }
 
 func (t *checkoutTx) LockOrder(id int64) (*domorder.Order, error) {
-	o, err := scanOrder(t.tx.QueryRow(t.ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = $1 FOR UPDATE`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, apperr.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock order %d: %w", id, err)
-	}
-	if err := loadDetails(t.ctx, t.tx, nil, []*domorder.Order{o}); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return readOrder(t.ctx, t.tx, id, true, true)
+}
+
+func (t *checkoutTx) LockOrderHead(id int64) (*domorder.Order, error) {
+	return readOrder(t.ctx, t.tx, id, true, false)
 }
 
 func (t *checkoutTx) SaveOrder(o *domorder.Order) error {
@@ -627,12 +659,16 @@ func (t *checkoutTx) SaveOrder(o *domorder.Order) error {
 	if o.CancelReason != "" {
 		reason = &o.CancelReason
 	}
-	if err := t.execOne("save order", `UPDATE orders SET status = $2, tracking_carrier = $3, tracking_number = $4,
-		reservation_expires_at = $5, cancel_reason = $6, updated_at = $7 WHERE id = $1`,
-		o.ID, string(o.Status), carrier, number, o.ReservationExpiresAt, reason, o.UpdatedAt); err != nil {
-		return err
-	}
-	return t.insertHistory(o)
+	// One statement for the order and its history entry: the entry is inserted only when the
+	// order row was there to update, so one changed row means both were written.
+	c := o.LastChange()
+	return t.execOne("save order", `WITH saved AS (
+			UPDATE orders SET status = $2, tracking_carrier = $3, tracking_number = $4,
+				reservation_expires_at = $5, cancel_reason = $6, updated_at = $7 WHERE id = $1 RETURNING id)
+		INSERT INTO order_status_history (order_id, status, note, at)
+		SELECT id, $8::text, $9::text, $10::timestamptz FROM saved`,
+		o.ID, string(o.Status), carrier, number, o.ReservationExpiresAt, reason, o.UpdatedAt,
+		string(c.Status), c.Note, c.At)
 }
 
 func (t *checkoutTx) HasPendingPayment(orderID int64) (bool, error) {
