@@ -359,9 +359,13 @@ type prefetchedCatalog struct {
 
 // queue adds the read of the products to the batch that locks the cart matched by where.
 func (p *prefetchedCatalog) queue(batch *pgx.Batch, where string, arg any) {
-	ids := `p.id IN (SELECT unnest($2::bigint[])
-			UNION SELECT l.product_id FROM cart_lines l
-			WHERE l.cart_id = (SELECT c.id FROM carts c WHERE ` + where + `))`
+	// One array of ids, the asked ones then those of the cart's lines, which no plan can know in
+	// advance: Postgres then keeps the prepared statement's generic plan. With the asked ids
+	// alone in a parameter it planned the statement afresh on every call, because a plan for
+	// one id always looks cheaper than the generic plan for some, and planning a query on
+	// products (many indexes) cost more than running it.
+	ids := `p.id = ANY($2::bigint[] || ARRAY(SELECT l.product_id FROM cart_lines l
+			WHERE l.cart_id = (SELECT c.id FROM carts c WHERE ` + where + `)))`
 	if !p.whole {
 		batch.Queue(`SELECT p.id, p.price, p.published, coalesce(i.available, 0)
 			FROM products p LEFT JOIN inventory i ON i.product_id = p.id WHERE `+ids, arg, p.asked).

@@ -118,8 +118,15 @@ type orderDetails struct {
 func (d *orderDetails) queue(batch *pgx.Batch, ids []int64) {
 	d.lines = make(map[int64][]domorder.Line, len(ids))
 	d.history = make(map[int64][]domorder.StatusChange, len(ids))
+	// One order, the common case, is matched by equality: Postgres keeps the generic plan of
+	// that statement, where a one-element array parameter had it planning every call afresh
+	// (a plan for one id always looks cheaper than the generic plan for an unknown number).
+	match, arg := `order_id = ANY($1)`, any(ids)
+	if len(ids) == 1 {
+		match, arg = `order_id = $1`, ids[0]
+	}
 	batch.Queue(`SELECT order_id, id, coalesce(product_id, 0), product_name, quantity, unit_price, line_total
-		FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, id`, ids).Query(func(rows pgx.Rows) error {
+		FROM order_lines WHERE `+match+` ORDER BY order_id, id`, arg).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var oid int64
 			var l domorder.Line
@@ -131,7 +138,7 @@ func (d *orderDetails) queue(batch *pgx.Batch, ids []int64) {
 		return rows.Err()
 	})
 	batch.Queue(`SELECT order_id, status, note, at FROM order_status_history
-		WHERE order_id = ANY($1) ORDER BY order_id, id`, ids).Query(func(rows pgx.Rows) error {
+		WHERE `+match+` ORDER BY order_id, id`, arg).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var oid int64
 			var c domorder.StatusChange
