@@ -246,8 +246,18 @@ func TestClusterThreeInstances(t *testing.T) {
 	again := b.Subscribe(t, testsupport.ProtocolTransportWS, user.AccessToken, qCartSub, map[string]any{"id": cart2})
 	cl.waitSubscribed("cart:" + key(t, cart2))
 	cl.add(onC, cart2, products[1])
-	if got := cl.nextCart(again); got.TotalQuantity != len(want)+1 {
-		t.Fatalf("cartUpdated on B after reconnecting = %+v; want %d items", got, len(want)+1)
+	// A notice of an add made before the subscription (A's last, or B's, still in flight through
+	// the cluster) may reach the new subscriber first; it carries the cart as it already was.
+	// Anything other than that state or the new one is wrong.
+	for {
+		got := cl.nextCart(again)
+		if got.TotalQuantity == len(want)+1 {
+			break
+		}
+		if got.TotalQuantity != len(want) {
+			t.Fatalf("cartUpdated on B after reconnecting = %+v; want %d items", got, len(want)+1)
+		}
+		t.Logf("B first delivered the cart as it was before the add through C (%d items)", got.TotalQuantity)
 	}
 
 	// The order is intact, on B and on C.
