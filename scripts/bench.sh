@@ -16,8 +16,9 @@
 # Knobs (environment): RUNS (3), BENCH_DURATION (20s), BENCH_WARMUP (5s), MIX_VUS (64),
 # PRODUCT_RATE (1000), CART_RATE (500), CHECKOUT_RATE (200), SUBS (10000), BENCH_PRODUCTS (10000),
 # OVERHEAD_RATE (200), BENCH_USERS (1000), SERVER_PORT (18080), FLOOR_PORT (18081),
-# BENCH_RESEED=1 rebuilds the template, SKIP="subs checkout …" leaves steps out (mix product cart
-# checkout subs). The server serves pprof on PPROF_ADDR (127.0.0.1:6061): the subscription run
+# SETTLE_MAX (30: seconds to wait for a quiet machine before each step), SETTLE_BUSY (15: the
+# CPU busy percentage counted as quiet), BENCH_RESEED=1 rebuilds the template,
+# SKIP="subs checkout …" leaves steps out (mix product cart checkout subs). The server serves pprof on PPROF_ADDR (127.0.0.1:6061): the subscription run
 # asks it for collections before reading memory, and it is there to profile a run.
 set -euo pipefail
 
@@ -86,6 +87,31 @@ stop_all() {
 }
 trap stop_all EXIT
 
+# cpu_busy prints the percentage of all CPUs' time spent busy over the next second.
+cpu_busy() {
+  local _ u n s i w q sq st t1 i1
+  read -r _ u n s i w q sq st _ </proc/stat
+  t1=$((u + n + s + i + w + q + sq + st)) i1=$((i + w))
+  sleep 1
+  read -r _ u n s i w q sq st _ </proc/stat
+  local total=$((u + n + s + i + w + q + sq + st - t1))
+  echo $((100 * (total - (i + w - i1)) / (total > 0 ? total : 1)))
+}
+
+# settle waits, up to SETTLE_MAX seconds, until the machine is quiet: the previous step's
+# leftovers (a server's exit, the dropped database's files, autovacuum after the writes) would
+# otherwise fall on whichever side of a pair runs next. Load from outside the benchmark may
+# never settle; the wait then ends and says so.
+settle() {
+  local busy=100 waited=0
+  while ((waited < ${SETTLE_MAX:-30})); do
+    busy="$(cpu_busy)"
+    ((busy <= ${SETTLE_BUSY:-15})) && return 0
+    waited=$((waited + 1))
+  done
+  log "the machine is still ${busy}% busy after ${waited}s; going on"
+}
+
 wait_ready() {
   for _ in $(seq 1 100); do
     curl -fsS "$1" >/dev/null 2>&1 && return 0
@@ -98,7 +124,7 @@ for run in $(seq 1 "$runs"); do
   file="$out/run-$run.jsonl"
   prefix="bench:$stamp:$run:"
   log "run $run/$runs: fresh $db from $tpl"
-  psql_admin -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db TEMPLATE $tpl"
+  psql_admin -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db TEMPLATE $tpl" -c "CHECKPOINT"
 
   env_common=(DATABASE_URL="$bench_url" REDIS_URL="$REDIS_URL" REDIS_PREFIX="$prefix" APP_ENV=development
     RATE_LIMIT=off JWT_SECRET="bench-only-secret-0123456789abcdef0123456789" ACCESS_TOKEN_TTL=1h
@@ -120,7 +146,9 @@ for run in $(seq 1 "$runs"); do
   # (GraphQL first at one rate, the floor first at the other), so neither side always runs on
   # the other's leftovers.
   pair() { # op rate first second
+    settle
     "${lg[@]}" -mode rate -op "$1" -rate "$2" -target "$3"
+    settle
     "${lg[@]}" -mode rate -op "$1" -rate "$2" -target "$4"
   }
   if [[ "$skip" != *" product "* ]]; then
@@ -132,9 +160,11 @@ for run in $(seq 1 "$runs"); do
     pair cartAdd "$overhead_rate" floor graphql
   fi
   if [[ "$skip" != *" mix "* ]]; then
+    settle
     "${lg[@]}" -mode mix -vus "$mix_vus"
   fi
   if [[ "$skip" != *" checkout "* ]]; then
+    settle
     "${lg[@]}" -mode rate -op checkout -rate "$checkout_rate"
     # Stock after the checkouts: what was sold left on_hand, what is unpaid is reserved, and
     # nothing sold more than it had.
@@ -159,6 +189,7 @@ SQL
     tail -n1 "$file" >&2
   fi
   if [[ "$skip" != *" subs "* ]]; then
+    settle
     "${lg[@]}" -mode subs -subs "$subs" -pprof-url "http://$pprof_addr"
   fi
   stop_all
