@@ -18,8 +18,9 @@
 # OVERHEAD_RATE (200), BENCH_USERS (1000), SERVER_PORT (18080), FLOOR_PORT (18081),
 # SETTLE_MAX (30: seconds to wait for a quiet machine before each step), SETTLE_BUSY (15: the
 # CPU busy percentage counted as quiet), BENCH_RESEED=1 rebuilds the template,
-# SKIP="subs checkout …" leaves steps out (mix product cart checkout subs). The server serves pprof on PPROF_ADDR (127.0.0.1:6061): the subscription run
-# asks it for collections before reading memory, and it is there to profile a run.
+# SKIP="subs checkout …" leaves steps out (mix product cart checkout subs). The server serves
+# pprof on PPROF_ADDR (127.0.0.1:6061): the subscription run asks it for collections before
+# reading memory, and it is there to profile a run.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
