@@ -12,7 +12,8 @@
 //
 // -target floor sends the product and cartAdd operations of -mode rate to cmd/floor (-floor-url)
 // instead: the same work without GraphQL. Setting up (listing the catalog, creating carts, signing
-// in) always goes through GraphQL at -url, untimed.
+// in) always goes through GraphQL at -url, untimed. An operation's latency is the time its
+// requests spent between sending and the answer's last byte (see wireClock), for both targets.
 //
 // The generator shares the machine with the server in the benchmark, so it keeps its own work
 // small: no per-request goroutines beyond one per arrival, bodies built with one Marshal.
@@ -355,8 +356,11 @@ func (g *generator) gql(ctx context.Context, token, query string, vars map[strin
 	return nil
 }
 
-// do sends req and reads the whole answer.
+// do sends req and reads the whole answer. The time from sending to the answer's last byte is
+// added to the request context's wireClock, if it carries one.
 func (g *generator) do(req *http.Request) ([]byte, int, error) {
+	start := time.Now()
+	defer wireClockFrom(req.Context()).add(start)
 	resp, err := g.http.Do(req)
 	if err != nil {
 		return nil, 0, err
@@ -364,6 +368,32 @@ func (g *generator) do(req *http.Request) ([]byte, int, error) {
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	return raw, resp.StatusCode, err
+}
+
+// A wireClock sums the time an operation's requests spent on the wire and in the server, from
+// sending each request to reading its answer's last byte. The generator's own work (encoding
+// the request, decoding the answer, which is more for a GraphQL envelope than for the floor's
+// bare JSON) is left out, so GraphQL and the floor are timed the same way.
+type wireClock struct{ total time.Duration }
+
+type wireClockKey struct{}
+
+// withWireClock returns ctx carrying c, for do to add to.
+func withWireClock(ctx context.Context, c *wireClock) context.Context {
+	return context.WithValue(ctx, wireClockKey{}, c)
+}
+
+func wireClockFrom(ctx context.Context) *wireClock {
+	c, _ := ctx.Value(wireClockKey{}).(*wireClock)
+	return c
+}
+
+// add counts the time since start; a nil clock counts nothing. An operation's requests run one
+// after another, so the sum needs no lock.
+func (c *wireClock) add(start time.Time) {
+	if c != nil {
+		c.total += time.Since(start)
+	}
 }
 
 // floorCall sends one request to cmd/floor and decodes its JSON answer into out.

@@ -96,13 +96,13 @@ func (g *generator) runMix(ctx context.Context) *report {
 						continue
 					}
 				}
-				t0 := time.Now()
-				err := op.run(v, ctx)
+				var clock wireClock
+				err := op.run(v, withWireClock(ctx, &clock))
 				if ctx.Err() != nil {
 					return
 				}
 				if measuring.Load() {
-					rec.record(name, time.Since(t0), err)
+					rec.record(name, clock.total, err)
 				}
 			}
 		}(uint64(i + 1))
@@ -180,10 +180,10 @@ func (g *generator) runRate(ctx context.Context) *report {
 					return
 				}
 			}
-			t0 := time.Now()
-			err := run(v, ctx)
+			var clock wireClock
+			err := run(v, withWireClock(ctx, &clock))
 			if measure && ctx.Err() == nil {
-				rec.record(g.o.op, time.Since(t0), err)
+				rec.record(g.o.op, clock.total, err)
 			}
 			select {
 			case pool <- v:
