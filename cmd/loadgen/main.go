@@ -103,13 +103,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if o.mode == "summarize" {
 		return summarize(fs.Args(), stdout, o.summaryTo)
 	}
-	if o.cpuProfile != "" {
-		stop, err := startCPUProfile(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
 	if o.target != "graphql" && o.target != "floor" {
 		return fmt.Errorf("unknown -target %q", o.target)
 	}
@@ -129,6 +122,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if o.target == "floor" {
 			o.label = "floor:" + o.label
 		}
+	}
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	g, err := newGenerator(ctx, o)
 	if err != nil {
@@ -536,11 +536,11 @@ func (v *vu) ensureCart(ctx context.Context) error {
 	if err := v.g.gql(ctx, "", `mutation CartCreate { cartCreate { cart { id } } }`, nil, &data); err != nil {
 		return err
 	}
-	first := v.cartID == ""
-	v.cartID, v.adds = data.CartCreate.Cart.ID, 0
-	if first {
-		v.adds = v.rnd.IntN(cartSize)
+	adds := 0
+	if v.cartID == "" {
+		adds = v.rnd.IntN(cartSize)
 	}
+	v.cartID, v.adds = data.CartCreate.Cart.ID, adds
 	return nil
 }
 
