@@ -211,7 +211,9 @@ type Store interface {
 	PendingPayments(ctx context.Context, before time.Time, limit int) ([]payment.Payment, error)
 }
 
-// Tx is one transaction of the checkout store.
+// Tx is one transaction of the checkout store. A store may hold back a write until the
+// transaction's next read or its commit, to save round trips: the failure of a write can then
+// come back from a later call or from InTx, and either way nothing of the transaction stays.
 type Tx interface {
 	// LockKey locks the key row; found is false when it no longer exists.
 	LockKey(k Key) (rec KeyRecord, found bool, err error)

@@ -25,9 +25,12 @@ func NewCheckoutStore(pool *pgxpool.Pool) *CheckoutStore { return &CheckoutStore
 
 var _ checkout.Store = (*CheckoutStore)(nil)
 
-// InTx runs fn in one transaction (retried on serialization failures and deadlocks).
+// InTx runs fn in one transaction (retried on serialization failures and deadlocks). The
+// transaction is a writeBehindTx: a checkout or a payment reads, decides and writes in turns,
+// and its writes wait to travel with the next read or with COMMIT, which takes a placed order
+// from fourteen round trips to nine.
 func (s *CheckoutStore) InTx(ctx context.Context, fn func(checkout.Tx) error) error {
-	return InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(&checkoutTx{ctx: ctx, tx: tx}) })
+	return inWriteBehindTx(ctx, s.pool, func(tx *writeBehindTx) error { return fn(&checkoutTx{ctx: ctx, tx: tx}) })
 }
 
 // ClaimKey inserts the key row unless it exists and returns the stored row.
@@ -373,11 +376,12 @@ func (n *nullIntScanner) Scan(src any) error {
 	return nil
 }
 
-// checkoutTx implements checkout.Tx on one pgx transaction; each method is documented on the
-// interface.
+// checkoutTx implements checkout.Tx on one writeBehindTx; each method is documented on the
+// interface. Methods that only write queue their statement and answer nil: Postgres's refusal,
+// if any, comes back from the transaction's next read or from its commit, and rolls it back.
 type checkoutTx struct {
 	ctx context.Context
-	tx  pgx.Tx
+	tx  *writeBehindTx
 }
 
 func (t *checkoutTx) LockKey(k checkout.Key) (checkout.KeyRecord, bool, error) {
@@ -404,11 +408,8 @@ func (t *checkoutTx) SetKeyResult(k checkout.Key, resultID int64, done bool) err
 	if done {
 		status = "DONE"
 	}
-	_, err := t.tx.Exec(t.ctx, `UPDATE idempotency_keys SET result_id = $4, status = $5, updated_at = now()
+	t.tx.write("record idempotency result", `UPDATE idempotency_keys SET result_id = $4, status = $5, updated_at = now()
 		WHERE user_id = $1 AND scope = $2 AND key = $3`, k.UserID, k.Scope, k.Key, resultID, status)
-	if err != nil {
-		return fmt.Errorf("record idempotency result: %w", err)
-	}
 	return nil
 }
 
@@ -431,28 +432,29 @@ func (t *checkoutTx) LockCart(cartID string) (checkout.Cart, error) {
 }
 
 func (t *checkoutTx) CartLines(cartID string) ([]checkout.CartLine, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT l.id, l.product_id, p.name, l.quantity, p.price, p.published
+	var out []checkout.CartLine
+	err := t.tx.QueryFunc(t.ctx, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var l checkout.CartLine
+			if err := rows.Scan(&l.ID, &l.ProductID, &l.ProductName, &l.Quantity, &l.UnitPrice, &l.Published); err != nil {
+				return fmt.Errorf("scan cart line: %w", err)
+			}
+			out = append(out, l)
+		}
+		return rows.Err()
+	}, `SELECT l.id, l.product_id, p.name, l.quantity, p.price, p.published
 		FROM cart_lines l JOIN products p ON p.id = l.product_id
 		WHERE l.cart_id = $1 ORDER BY l.product_id`, cartID)
 	if err != nil {
 		return nil, fmt.Errorf("read cart lines: %w", err)
 	}
-	defer rows.Close()
-	var out []checkout.CartLine
-	for rows.Next() {
-		var l checkout.CartLine
-		if err := rows.Scan(&l.ID, &l.ProductID, &l.ProductName, &l.Quantity, &l.UnitPrice, &l.Published); err != nil {
-			return nil, fmt.Errorf("scan cart line: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (t *checkoutTx) CloseCart(cartID string) error {
-	_, err := t.tx.Exec(t.ctx, `UPDATE carts SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
+	t.tx.write("close cart", `UPDATE carts SET status = 'CHECKED_OUT', version = version + 1, updated_at = now()
 		WHERE id = $1`, cartID)
-	return err
+	return nil
 }
 
 func (t *checkoutTx) ShippingMethod(code string) (pricing.ShippingMethod, error) {
@@ -466,20 +468,18 @@ func (t *checkoutTx) ShippingMethod(code string) (pricing.ShippingMethod, error)
 }
 
 func (t *checkoutTx) TaxRates(country string) (pricing.TaxTable, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT country, region, basis_points FROM tax_rates WHERE country = $1`, country)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out pricing.TaxTable
-	for rows.Next() {
-		var r pricing.TaxRate
-		if err := rows.Scan(&r.Country, &r.Region, &r.BasisPoints); err != nil {
-			return nil, err
+	err := t.tx.QueryFunc(t.ctx, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r pricing.TaxRate
+			if err := rows.Scan(&r.Country, &r.Region, &r.BasisPoints); err != nil {
+				return err
+			}
+			out = append(out, r)
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return rows.Err()
+	}, `SELECT country, region, basis_points FROM tax_rates WHERE country = $1`, country)
+	return out, err
 }
 
 // LockDiscount reads a code, locking its row only when the code has a usage cap: redemptions of a
@@ -530,14 +530,14 @@ func (t *checkoutTx) CustomerDiscountUses(discountID, userID int64) (int, error)
 }
 
 func (t *checkoutTx) AddDiscountUse(discountID int64, delta int) error {
-	_, err := t.tx.Exec(t.ctx, `UPDATE discount_codes SET times_used = greatest(times_used + $2, 0) WHERE id = $1`, discountID, delta)
-	return err
+	t.tx.write("count discount use", `UPDATE discount_codes SET times_used = greatest(times_used + $2, 0) WHERE id = $1`, discountID, delta)
+	return nil
 }
 
 func (t *checkoutTx) ReleaseOrderDiscount(orderID int64) error {
-	_, err := t.tx.Exec(t.ctx, `UPDATE discount_codes SET times_used = greatest(times_used - 1, 0)
+	t.tx.write("release discount use", `UPDATE discount_codes SET times_used = greatest(times_used - 1, 0)
 		WHERE id = (SELECT discount_id FROM orders WHERE id = $1) AND usage_limit IS NOT NULL`, orderID)
-	return err
+	return nil
 }
 
 // Reserve is the conditional update that keeps stock from being oversold: it succeeds only while
@@ -559,14 +559,10 @@ func (t *checkoutTx) Reserve(productID int64, qty int) (int, bool, error) {
 	return available, false, err
 }
 
+// execOne queues a write that must change exactly one row (writeOne): the transaction fails,
+// before its COMMIT, when it changes none.
 func (t *checkoutTx) execOne(what, sql string, args ...any) error {
-	tag, err := t.tx.Exec(t.ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("%s: %d rows changed, want 1", what, tag.RowsAffected())
-	}
+	t.tx.writeOne(what, sql, args...)
 	return nil
 }
 
@@ -600,9 +596,7 @@ func (t *checkoutTx) LockInventory(productID int64) (checkout.InventoryLevel, er
 	if !exists {
 		return lvl, apperr.ErrNotFound
 	}
-	if _, err := t.tx.Exec(t.ctx, `INSERT INTO inventory (product_id, on_hand) VALUES ($1, 0) ON CONFLICT DO NOTHING`, productID); err != nil {
-		return lvl, err
-	}
+	t.tx.write("create stock row", `INSERT INTO inventory (product_id, on_hand) VALUES ($1, 0) ON CONFLICT DO NOTHING`, productID)
 	err := t.tx.QueryRow(t.ctx, `SELECT on_hand, reserved FROM inventory WHERE product_id = $1 FOR UPDATE`, productID).Scan(&lvl.OnHand, &lvl.Reserved)
 	return lvl, err
 }
@@ -629,23 +623,24 @@ func (t *checkoutTx) CreateOrder(o *domorder.Order, discountID int64) error {
 		return fmt.Errorf("insert order: %w", err)
 	}
 	o.UpdatedAt = o.CreatedAt
+	// Every line in one round trip; the ids come back in the lines' order.
+	lines := &pgx.Batch{}
 	for i := range o.Lines {
 		l := &o.Lines[i]
-		if err := t.tx.QueryRow(t.ctx, `INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price, line_total)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, o.ID, l.ProductID, l.ProductName, l.Quantity, l.UnitPrice, l.LineTotal).Scan(&l.ID); err != nil {
-			return fmt.Errorf("insert order line: %w", err)
-		}
+		lines.Queue(`INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price, line_total)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, o.ID, l.ProductID, l.ProductName, l.Quantity, l.UnitPrice, l.LineTotal).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&l.ID) })
+	}
+	if err := t.tx.SendBatch(t.ctx, lines).Close(); err != nil {
+		return fmt.Errorf("insert order lines: %w", err)
 	}
 	return t.insertHistory(o)
 }
 
 func (t *checkoutTx) insertHistory(o *domorder.Order) error {
 	c := o.LastChange()
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO order_status_history (order_id, status, note, at) VALUES ($1, $2, $3, $4)`,
+	t.tx.write("insert status history", `INSERT INTO order_status_history (order_id, status, note, at) VALUES ($1, $2, $3, $4)`,
 		o.ID, string(c.Status), c.Note, c.At)
-	if err != nil {
-		return fmt.Errorf("insert status history: %w", err)
-	}
 	return nil
 }
 
@@ -724,8 +719,13 @@ func (t *checkoutTx) UpdatePayment(p payment.Payment) error {
 }
 
 func (t *checkoutTx) ApprovedPayments(orderID int64) ([]payment.Payment, error) {
-	return collectPayments(t.tx.Query(t.ctx, `SELECT `+paymentColumns+` FROM payments
-		WHERE order_id = $1 AND status = 'APPROVED' ORDER BY id`, orderID))
+	var out []payment.Payment
+	err := t.tx.QueryFunc(t.ctx, func(rows pgx.Rows) error {
+		var err error
+		out, err = collectPayments(rows, nil)
+		return err
+	}, `SELECT `+paymentColumns+` FROM payments WHERE order_id = $1 AND status = 'APPROVED' ORDER BY id`, orderID)
+	return out, err
 }
 
 func (t *checkoutTx) RecordWebhookEvent(id, typ string) (bool, error) {
@@ -741,8 +741,6 @@ func (t *checkoutTx) Enqueue(topic string, payload any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", topic, err)
 	}
-	if _, err := t.tx.Exec(t.ctx, `INSERT INTO outbox (topic, payload) VALUES ($1, $2)`, topic, b); err != nil {
-		return fmt.Errorf("enqueue %s event: %w", topic, err)
-	}
+	t.tx.write("enqueue "+topic+" event", `INSERT INTO outbox (topic, payload) VALUES ($1, $2)`, topic, b)
 	return nil
 }
