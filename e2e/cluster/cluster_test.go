@@ -21,6 +21,9 @@ import (
 	"storefront/testsupport"
 )
 
+// drainDelay is how long a stopping instance keeps serving before it closes its connections.
+const drainDelay = 200 * time.Millisecond
+
 // cheapHashing keeps sign-ups fast; password hashing is not what this test is about.
 var cheapHashing = identity.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
@@ -77,7 +80,7 @@ func TestClusterThreeInstances(t *testing.T) {
 	// Rate limits, login counters and purchase caps on: their Redis scripts run on the cluster too.
 	cfg.RateLimit = true
 	cfg.PasswordHashing = cheapHashing
-	cfg.DrainDelay = 200 * time.Millisecond
+	cfg.DrainDelay = drainDelay
 	cfg.Checkout.OutboxInterval = 50 * time.Millisecond
 
 	primary, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -206,6 +209,11 @@ func TestClusterThreeInstances(t *testing.T) {
 	for i, p := range products[4:] {
 		if i == 2 {
 			go func() { stopped <- a.Stop() }()
+		}
+		if i > 2 && target == onA {
+			// A keeps serving through its drain; spacing the adds out makes them outlast it
+			// however fast each one is answered.
+			time.Sleep(drainDelay / 10)
 		}
 		vars := map[string]any{"id": cart2, "lines": []map[string]any{{"productId": p, "quantity": 1}}}
 		resp, err := target.Send(qLinesAdd, vars)
