@@ -205,7 +205,13 @@ func TestInPipelinedTx(t *testing.T) {
 	if err == nil || count() != 2 {
 		t.Errorf("failed write: err %v, %d rows; want an error and 2 rows", err, count())
 	}
-	// Every connection the pool holds is out of any transaction.
+	assertPoolIdle(t, pool)
+}
+
+// assertPoolIdle checks that every connection the pool holds is out of any transaction.
+func assertPoolIdle(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
 	for range pool.Stat().TotalConns() + 1 {
 		conn, err := pool.Acquire(ctx)
 		if err != nil {

@@ -154,22 +154,32 @@ func InPipelinedTx(ctx context.Context, pool *pgxpool.Pool, open func(first *pgx
 	return err
 }
 
-func pipelinedTx(ctx context.Context, pool *pgxpool.Pool, open func(*pgx.Batch),
-	body func(Queryer) (*pgx.Batch, error)) error {
+// onTxConn runs fn on a connection of pool that fn drives a transaction on by hand, and rolls
+// back whatever fn left uncommitted. Should the rollback fail too, the pool closes a connection
+// that is still in a transaction when it is released rather than hand it out again.
+func onTxConn(ctx context.Context, pool *pgxpool.Pool, fn func(*pgxpool.Conn) error) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
 	defer func() {
-		// Not committed: roll back. Should that fail too, the pool closes a connection that is
-		// still in a transaction when it is released rather than hand it out again.
 		if conn.Conn().PgConn().TxStatus() != 'I' {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			_, _ = conn.Exec(rctx, "ROLLBACK")
 		}
 	}()
+	return fn(conn)
+}
+
+func pipelinedTx(ctx context.Context, pool *pgxpool.Pool, open func(*pgx.Batch),
+	body func(Queryer) (*pgx.Batch, error)) error {
+	return onTxConn(ctx, pool, func(conn *pgxpool.Conn) error { return pipelined(ctx, conn, open, body) })
+}
+
+func pipelined(ctx context.Context, conn *pgxpool.Conn, open func(*pgx.Batch),
+	body func(Queryer) (*pgx.Batch, error)) error {
 	first := &pgx.Batch{}
 	first.Queue("BEGIN")
 	open(first)

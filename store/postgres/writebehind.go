@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,27 +45,17 @@ func inWriteBehindTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx *writeB
 	return err
 }
 
+// writeBehind runs fn once; a transaction whose BEGIN never left is idle already, so onTxConn
+// has nothing to roll back.
 func writeBehind(ctx context.Context, pool *pgxpool.Pool, fn func(*writeBehindTx) error) error {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	defer func() {
-		// Not committed: roll back (see pipelinedTx). A transaction whose BEGIN never left is
-		// idle already.
-		if conn.Conn().PgConn().TxStatus() != 'I' {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			_, _ = conn.Exec(rctx, "ROLLBACK")
+	return onTxConn(ctx, pool, func(conn *pgxpool.Conn) error {
+		tx := &writeBehindTx{conn: conn, queued: &pgx.Batch{}}
+		tx.queued.Queue("BEGIN")
+		if err := fn(tx); err != nil {
+			return err
 		}
-	}()
-	tx := &writeBehindTx{conn: conn, queued: &pgx.Batch{}}
-	tx.queued.Queue("BEGIN")
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.commit(ctx)
+		return tx.commit(ctx)
+	})
 }
 
 // take returns the queued statements followed by b's, and empties the queue.
@@ -79,7 +68,7 @@ func (t *writeBehindTx) take(b *pgx.Batch) *pgx.Batch {
 	return out
 }
 
-// SendBatch sends the waiting writes and then b, in one round trip; b's callbacks run after
+// SendBatch sends the waiting writes and then b (none when nil), in one round trip; b's callbacks run after
 // the writes succeeded. It makes the transaction a batchSender for readOrder and loadDetails.
 func (t *writeBehindTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	return t.conn.SendBatch(ctx, t.take(b))
@@ -158,7 +147,7 @@ func (t *writeBehindTx) queue(what string, check func(pgconn.CommandTag) error, 
 // of their own.
 func (t *writeBehindTx) commit(ctx context.Context) error {
 	if t.judged {
-		if err := t.SendBatch(ctx, &pgx.Batch{}).Close(); err != nil {
+		if err := t.SendBatch(ctx, nil).Close(); err != nil {
 			return err
 		}
 	}
@@ -170,5 +159,5 @@ func (t *writeBehindTx) commit(ctx context.Context) error {
 		}
 		return nil
 	})
-	return t.SendBatch(ctx, &pgx.Batch{}).Close()
+	return t.SendBatch(ctx, nil).Close()
 }

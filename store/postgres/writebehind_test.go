@@ -110,14 +110,5 @@ func TestWriteBehindTx(t *testing.T) {
 		t.Errorf("batch transaction: err %v, %d rows; want nil and 3", err, rows())
 	}
 
-	for range pool.Stat().TotalConns() + 1 {
-		conn, err := pool.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s := conn.Conn().PgConn().TxStatus(); s != 'I' {
-			t.Errorf("a pooled connection is in transaction state %q", s)
-		}
-		defer conn.Release()
-	}
+	assertPoolIdle(t, pool)
 }
