@@ -13,3 +13,6 @@ func (t *writeBehindTx) Write(what, sql string, args ...any) { t.write(what, sql
 
 // WriteOne is writeOne.
 func (t *writeBehindTx) WriteOne(what, sql string, args ...any) { t.writeOne(what, sql, args...) }
+
+// ClaimOutboxSQL is claimOutboxSQL (outbox.go).
+const ClaimOutboxSQL = claimOutboxSQL

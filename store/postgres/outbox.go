@@ -23,15 +23,19 @@ var _ checkout.Outbox = (*Outbox)(nil)
 // maxBackoff caps the wait before a failing event is tried again.
 const maxBackoff = 5 * time.Minute
 
+// claimOutboxSQL takes the oldest due events. The partial index outbox_pending_id_idx holds only
+// pending events in id order, so the claim reads those alone however many were processed before.
+const claimOutboxSQL = `SELECT id, topic, payload, attempts FROM outbox
+	WHERE processed_at IS NULL AND available_at <= now()
+	ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
+
 // ProcessBatch claims due events with FOR UPDATE SKIP LOCKED, so relays on several instances
 // split the work without waiting on each other, hands each to handle, and in the same transaction
 // marks it processed or schedules a retry with exponential backoff.
 func (o *Outbox) ProcessBatch(ctx context.Context, limit int, handle func(context.Context, checkout.Event) error) (int, error) {
 	n := 0
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, topic, payload, attempts FROM outbox
-			WHERE processed_at IS NULL AND available_at <= now()
-			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+		rows, err := tx.Query(ctx, claimOutboxSQL, limit)
 		if err != nil {
 			return fmt.Errorf("claim outbox events: %w", err)
 		}
