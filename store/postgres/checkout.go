@@ -38,20 +38,16 @@ func (s *CheckoutStore) ClaimKey(ctx context.Context, k checkout.Key, requestHas
 	var rec checkout.KeyRecord
 	var status string
 	var result *int64
-	var err error
 	// The no-op update makes the statement return the existing row too, in one round trip. It
 	// waits on the key row while a duplicate request holds it; when Postgres breaks a deadlock
 	// by failing this statement, running it again is safe, because it is an upsert.
-	for attempt := 0; attempt < 5; attempt++ {
-		err = s.pool.QueryRow(ctx, `
+	err := retryConflicts(func() error {
+		return s.pool.QueryRow(ctx, `
 			INSERT INTO idempotency_keys (user_id, scope, key, request_hash) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (user_id, scope, key) DO UPDATE SET user_id = EXCLUDED.user_id
 			RETURNING request_hash, status, result_id`,
 			k.UserID, k.Scope, k.Key, requestHash).Scan(&rec.RequestHash, &status, &result)
-		if c := pgCode(err); c != codeDeadlock && c != codeSerialization {
-			break
-		}
-	}
+	})
 	if err != nil {
 		return rec, fmt.Errorf("claim idempotency key: %w", err)
 	}

@@ -125,9 +125,16 @@ func pgConstraint(err error) string {
 // InTx runs fn in a transaction, committing when it returns nil. Serialization failures and
 // deadlocks are retried a few times, because they say only that a concurrent writer won a race.
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	return retryConflicts(func() error { return pgx.BeginFunc(ctx, pool, fn) })
+}
+
+// retryConflicts runs attempt until it ends in anything but a serialization failure or a
+// deadlock, five times at most: those say only that a concurrent writer won a race, so the same
+// work may succeed when run again. It returns the last attempt's error.
+func retryConflicts(attempt func() error) error {
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		err = pgx.BeginFunc(ctx, pool, fn)
+	for range 5 {
+		err = attempt()
 		if c := pgCode(err); c != codeSerialization && c != codeDeadlock {
 			return err
 		}
@@ -144,14 +151,7 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 // deadlocks; anything else, from Postgres or body, rolls the transaction back.
 func InPipelinedTx(ctx context.Context, pool *pgxpool.Pool, open func(first *pgx.Batch),
 	body func(q Queryer) (last *pgx.Batch, err error)) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		err = pipelinedTx(ctx, pool, open, body)
-		if c := pgCode(err); c != codeSerialization && c != codeDeadlock {
-			return err
-		}
-	}
-	return err
+	return retryConflicts(func() error { return pipelinedTx(ctx, pool, open, body) })
 }
 
 // onTxConn runs fn on a connection of pool that fn drives a transaction on by hand, and rolls

@@ -35,14 +35,7 @@ type writeBehindTx struct {
 // inWriteBehindTx runs fn in a writeBehindTx, committing when it returns nil. Like InTx, it
 // retries serialization failures and deadlocks, and rolls back on any other error.
 func inWriteBehindTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx *writeBehindTx) error) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		err = writeBehind(ctx, pool, fn)
-		if c := pgCode(err); c != codeSerialization && c != codeDeadlock {
-			return err
-		}
-	}
-	return err
+	return retryConflicts(func() error { return writeBehind(ctx, pool, fn) })
 }
 
 // writeBehind runs fn once; a transaction whose BEGIN never left is idle already, so onTxConn
