@@ -74,6 +74,16 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return nil })
+	out.Dispatch(ctx)
+` + deferredGroup + `
+	return out
+}
+
 func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet, obj *model.Category) graphql.Marshaler {
 	deferredFieldSet := graphql.NewFieldSet(nil)
 	deferLabelToView := make(map[string]*graphql.FieldSetView)
@@ -131,7 +141,8 @@ func leafField(name, goField, goType, marshal string) string {
 }
 
 // TestRewriteSource: plain lists in order, @defer groups registered only when there is one
-// (and no deferred state for objects that can have none), scalar errors made once, plain leaves
+// (and no deferred state for objects that can have none), objects without concurrent fields
+// written by graphqlexec.Object, scalar errors made once, plain leaves
 // written directly; lists of types with resolvers choose by selection; objects with deferrable
 // fields and leaves whose marshaler can fail keep what they need.
 func TestRewriteSource(t *testing.T) {
@@ -149,10 +160,14 @@ func TestRewriteSource(t *testing.T) {
 		"\n\n\t" + inOrderImport + "\n)\n",
 		"graphql.NewScalarFieldContext(\"Image\", field, false, false, errNoChildFieldsString)",
 		"errNoChildFieldsString = errors.New(\"field of type String does not have child fields\")",
-		"obj *model.Image) graphql.Marshaler {\n\tout := graphql.NewFieldSet(fields)\n" + noDeferredState,
+		"obj *model.Image) graphql.Marshaler {\n" + objectStart + noDeferredState + guardedDeferredGroup,
+		// An object with a concurrent field keeps its FieldSet, which runs it.
+		"sel ast.SelectionSet) graphql.Marshaler {\n" + fieldSetStart + noDeferredState +
+			"\tout.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return nil })\n" + fieldSetDispatch,
+		"objects written by graphqlexec.Object: 1\n",
 		"obj *model.Category) graphql.Marshaler {\n" + deferredState,
 		"lists marshaled in order: Image\n",
-		"objects registering @defer groups only when they have one: 2 (1 without deferred state)\n",
+		"objects registering @defer groups only when they have one: 3 (2 without deferred state)\n",
 		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalNString2string(ctx, field.Selections, obj.URL)\n}",
 		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AltText)\n}",
 		"plain leaves written directly: 2\n",
@@ -163,8 +178,8 @@ func TestRewriteSource(t *testing.T) {
 			t.Errorf("rewritten code lacks:\n%s", want)
 		}
 	}
-	if n := strings.Count(code, guardedDeferredGroup); n != 2 {
-		t.Errorf("%d guarded @defer groups; want 2", n)
+	if n := strings.Count(code, guardedDeferredGroup); n != 3 {
+		t.Errorf("%d guarded @defer groups; want 3", n)
 	}
 	if strings.Contains(code, "errors.New(\"field of type String does not have child fields\"))") {
 		t.Error("a scalar field still makes its error on every call")
