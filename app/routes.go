@@ -95,8 +95,9 @@ func (a *App) usePersistedQueries(srv *handler.Server) {
 
 // AroundFields adds a field middleware to the GraphQL server, for instrumentation such as
 // tracing. Call it before Serve. It runs around every field with a resolver and every field of
-// object or list type; plain leaves (strings, ids, integers and booleans read straight from the
-// model) are written without it, as cmd/generate has them skip gqlgen's per-field machinery.
+// list type or of object type; plain leaves (strings, ids, integers and booleans read straight
+// from the model), and set objects made only of them (money, addresses), are written without it,
+// as cmd/generate has them skip gqlgen's per-field machinery.
 func (a *App) AroundFields(f graphql.FieldMiddleware) { a.gql.AroundFields(f) }
 
 // readyz answers 200 when Postgres (and its read replica, when configured) and Redis answer, and

@@ -3602,6 +3602,9 @@ func (ec *executionContext) fieldContext_Address_isDefault(_ context.Context, fi
 }
 
 func (ec *executionContext) _AddressPayload_address(ctx context.Context, field graphql.CollectedField, obj *model.AddressPayload) (ret graphql.Marshaler) {
+	if obj.Address != nil {
+		return ec.marshalOAddress2ᚖstorefrontᚋgraphᚋmodelᚐAddress(ctx, field.Selections, obj.Address)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3884,6 +3887,9 @@ func (ec *executionContext) fieldContext_Cart_totalQuantity(_ context.Context, f
 }
 
 func (ec *executionContext) _Cart_subtotal(ctx context.Context, field graphql.CollectedField, obj *model.Cart) (ret graphql.Marshaler) {
+	if obj.Subtotal != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Subtotal)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4040,6 +4046,9 @@ func (ec *executionContext) fieldContext_CartLine_quantity(_ context.Context, fi
 }
 
 func (ec *executionContext) _CartLine_unitPrice(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+	if obj.UnitPrice != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.UnitPrice)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4072,6 +4081,9 @@ func (ec *executionContext) fieldContext_CartLine_unitPrice(_ context.Context, f
 }
 
 func (ec *executionContext) _CartLine_lineTotal(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+	if obj.LineTotal != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LineTotal)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4104,6 +4116,9 @@ func (ec *executionContext) fieldContext_CartLine_lineTotal(_ context.Context, f
 }
 
 func (ec *executionContext) _CartLine_addedUnitPrice(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+	if obj.AddedUnitPrice != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.AddedUnitPrice)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4534,6 +4549,9 @@ func (ec *executionContext) fieldContext_InventoryPayload_product(_ context.Cont
 }
 
 func (ec *executionContext) _InventoryPayload_inventory(ctx context.Context, field graphql.CollectedField, obj *model.InventoryPayload) (ret graphql.Marshaler) {
+	if obj.Inventory != nil {
+		return ec.marshalOInventoryLevel2ᚖstorefrontᚋgraphᚋmodelᚐInventoryLevel(ctx, field.Selections, obj.Inventory)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5695,6 +5713,9 @@ func (ec *executionContext) fieldContext_Order_lines(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Order_subtotal(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	if obj.Subtotal != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Subtotal)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5727,6 +5748,9 @@ func (ec *executionContext) fieldContext_Order_subtotal(_ context.Context, field
 }
 
 func (ec *executionContext) _Order_discount(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	if obj.Discount != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Discount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5759,6 +5783,9 @@ func (ec *executionContext) fieldContext_Order_discount(_ context.Context, field
 }
 
 func (ec *executionContext) _Order_tax(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	if obj.Tax != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Tax)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5791,6 +5818,9 @@ func (ec *executionContext) fieldContext_Order_tax(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Order_shipping(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	if obj.Shipping != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Shipping)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5823,6 +5853,9 @@ func (ec *executionContext) fieldContext_Order_shipping(_ context.Context, field
 }
 
 func (ec *executionContext) _Order_total(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	if obj.Total != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5869,6 +5902,9 @@ func (ec *executionContext) fieldContext_Order_shippingMethod(_ context.Context,
 }
 
 func (ec *executionContext) _Order_shippingAddress(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	if obj.ShippingAddress != nil {
+		return ec.marshalNMailingAddress2ᚖstorefrontᚋgraphᚋmodelᚐMailingAddress(ctx, field.Selections, obj.ShippingAddress)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5901,6 +5937,9 @@ func (ec *executionContext) fieldContext_Order_shippingAddress(_ context.Context
 }
 
 func (ec *executionContext) _Order_tracking(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	if obj.Tracking != nil {
+		return ec.marshalOTracking2ᚖstorefrontᚋgraphᚋmodelᚐTracking(ctx, field.Selections, obj.Tracking)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6107,6 +6146,9 @@ func (ec *executionContext) fieldContext_OrderConnection_nodes(_ context.Context
 }
 
 func (ec *executionContext) _OrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	if obj.PageInfo != nil {
+		return ec.marshalNPageInfo2ᚖstorefrontᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6238,6 +6280,9 @@ func (ec *executionContext) fieldContext_OrderLine_quantity(_ context.Context, f
 }
 
 func (ec *executionContext) _OrderLine_unitPrice(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	if obj.UnitPrice != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.UnitPrice)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6270,6 +6315,9 @@ func (ec *executionContext) fieldContext_OrderLine_unitPrice(_ context.Context, 
 }
 
 func (ec *executionContext) _OrderLine_lineTotal(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	if obj.LineTotal != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.LineTotal)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6470,6 +6518,9 @@ func (ec *executionContext) fieldContext_Payment_status(_ context.Context, field
 }
 
 func (ec *executionContext) _Payment_amount(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
+	if obj.Amount != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Amount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6663,6 +6714,9 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_price(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if obj.Price != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6759,6 +6813,9 @@ func (ec *executionContext) fieldContext_Product_category(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_seller(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if obj.Seller != nil {
+		return ec.marshalNSeller2ᚖstorefrontᚋgraphᚋmodelᚐSeller(ctx, field.Selections, obj.Seller)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6791,6 +6848,9 @@ func (ec *executionContext) fieldContext_Product_seller(_ context.Context, field
 }
 
 func (ec *executionContext) _Product_inventory(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if obj.Inventory != nil {
+		return ec.marshalNInventory2ᚖstorefrontᚋgraphᚋmodelᚐInventory(ctx, field.Selections, obj.Inventory)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6942,6 +7002,9 @@ func (ec *executionContext) fieldContext_ProductConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
+	if obj.PageInfo != nil {
+		return ec.marshalNPageInfo2ᚖstorefrontᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, obj.PageInfo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7534,6 +7597,9 @@ func (ec *executionContext) fieldContext_ShippingMethod_name(_ context.Context, 
 }
 
 func (ec *executionContext) _ShippingMethod_price(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	if obj.Price != nil {
+		return ec.marshalNMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.Price)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7566,6 +7632,9 @@ func (ec *executionContext) fieldContext_ShippingMethod_price(_ context.Context,
 }
 
 func (ec *executionContext) _ShippingMethod_freeOver(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	if obj.FreeOver != nil {
+		return ec.marshalOMoney2ᚖstorefrontᚋgraphᚋmodelᚐMoney(ctx, field.Selections, obj.FreeOver)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

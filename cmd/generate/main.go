@@ -209,11 +209,17 @@ func (p *rewrites) rewrite(path string) error {
 //     cannot fail and a marshaler that never yields null. Field middleware therefore does not
 //     run around these fields (see app.App.AroundFields).
 //
+//   - a field holding an object all of whose fields are plain leaves (money, say) is written
+//     by its marshaler directly when the value is set, for the same reasons; when it is nil,
+//     gqlgen's code reports it as before.
+//
 // It returns the code and a report of what it changed.
 func (p *rewrites) rewriteSource(src string) (string, string) {
 	starts := funcStart.FindAllStringSubmatchIndex(src, -1)
 	var out strings.Builder
 	lists, chosen := map[string]bool{}, map[string]bool{}
+	// model type → it has a field function / one of them is not a plain leaf
+	hasFields, notAllLeaves := map[string]bool{}, map[string]bool{}
 	guarded, unallocated, objects, leaves := 0, 0, 0, 0
 	out.WriteString(src[:firstStart(starts, len(src))])
 	for i, m := range starts {
@@ -244,13 +250,38 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 			body = strings.Replace(body, fieldSetDispatch, "", 1)
 			objects++
 		}
-		if plainLeaf.MatchString(body) {
+		isLeaf := plainLeaf.MatchString(body)
+		if isLeaf {
 			body = plainLeaf.ReplaceAllString(body, plainLeafDirect)
 			leaves++
+		}
+		if m := modelField.FindStringSubmatch(body); m != nil {
+			hasFields[m[1]] = true
+			notAllLeaves[m[1]] = notAllLeaves[m[1]] || !isLeaf
 		}
 		out.WriteString(body)
 	}
 	code := out.String()
+
+	// A model type all of whose fields are plain leaves uses no context when it is written, so a
+	// field holding one can skip gqlgen's per-field machinery too, as long as the value is there:
+	// a missing one keeps gqlgen's path, which reports it on the field's own path.
+	leafTypes := map[string]bool{}
+	for typ := range hasFields {
+		if !notAllLeaves[typ] {
+			leafTypes[typ] = true
+		}
+	}
+	directObjects := map[string]bool{}
+	code = objectField.ReplaceAllStringFunc(code, func(call string) string {
+		m := objectField.FindStringSubmatch(call)
+		goField, typ, marshal := m[1], m[2], m[3]
+		if !leafTypes[typ] {
+			return call
+		}
+		directObjects[typ] = true
+		return fmt.Sprintf("\tif obj.%s != nil {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}\n", goField, marshal, goField) + call
+	})
 
 	var report strings.Builder
 	if len(chosen) > 0 {
@@ -278,6 +309,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 		guarded, unallocated)
 	fmt.Fprintf(&report, "objects written by graphqlexec.Object: %d\n", objects)
 	fmt.Fprintf(&report, "plain leaves written directly: %d\n", leaves)
+	fmt.Fprintf(&report, "fields of all-leaf objects written directly when set: %s\n", strings.Join(sortedKeys(directObjects), ", "))
 
 	hoisted := map[string]string{}
 	code = childErr.ReplaceAllStringFunc(code, func(call string) string {
@@ -344,6 +376,30 @@ var (
 \t\)
 `)
 	plainLeafDirect = "\treturn ec.${2}(ctx, field.Selections, obj.${1})\n"
+
+	// modelField is the signature of a field function on a model type; the group is the type.
+	modelField = regexp.MustCompile(`^func \(ec \*executionContext\) \w+\(ctx context\.Context, field graphql\.CollectedField, obj \*model\.(\w+)\)`)
+
+	// objectField is a field function whose resolver returns a struct field of obj holding a
+	// pointer to a model type: the groups are the struct field, the type and its marshaler.
+	objectField = regexp.MustCompile(`(?s)\treturn graphql\.ResolveField\(
+\t\tctx,
+\t\tec\.OperationContext,
+\t\tfield,
+\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
+\t\t\treturn ec\.fieldContext_\w+\(ctx, field\)
+\t\t\},
+\t\tfunc\(ctx context\.Context\) \(any, error\) \{
+\t\t\treturn obj\.(\w+), nil
+\t\t\},
+\t\tnil,
+\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v \*model\.(\w+)\) graphql\.Marshaler \{
+\t\t\treturn ec\.(marshal[NO][^\s(]+)\(ctx, selections, v\)
+\t\t\},
+\t\t\w+,
+\t\t\w+,
+\t\)
+`)
 )
 
 const (

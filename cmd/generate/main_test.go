@@ -103,6 +103,12 @@ func (ec *executionContext) _Rating_average(ctx context.Context, field graphql.C
 func (ec *executionContext) _Image_altText(ctx context.Context, field graphql.CollectedField, obj *model.Image) (ret graphql.Marshaler) {
 ` + leafField("Image_altText", "AltText", "*string", "marshalOString2ᚖstring") + `}
 
+func (ec *executionContext) _Product_image(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+` + objectFieldBody("Product_image", "Image", "Image", "marshalOImage2ᚖstorefrontᚋgraphᚋmodelᚐImage") + `}
+
+func (ec *executionContext) _Product_rating(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+` + objectFieldBody("Product_rating", "Rating", "Rating", "marshalNRating2ᚖstorefrontᚋgraphᚋmodelᚐRating") + `}
+
 func (ec *executionContext) marshalNImage2ᚕᚖImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Image) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		return ec.marshalNImage2ᚖImage(ctx, sel, v[i])
@@ -140,9 +146,14 @@ func leafField(name, goField, goType, marshal string) string {
 `
 }
 
+// objectFieldBody is the body gqlgen writes for a field holding a pointer to a model object.
+func objectFieldBody(name, goField, goType, marshal string) string {
+	return strings.Replace(leafField(name, goField, "*model."+goType, marshal), "true,\n\t\ttrue,", "true,\n\t\tfalse,", 1)
+}
+
 // TestRewriteSource: plain lists in order, @defer groups registered only when there is one
 // (and no deferred state for objects that can have none), objects without concurrent fields
-// written by graphqlexec.Object, scalar errors made once, plain leaves
+// written by graphqlexec.Object, scalar errors made once, plain leaves and objects of them
 // written directly; lists of types with resolvers choose by selection; objects with deferrable
 // fields and leaves whose marshaler can fail keep what they need.
 func TestRewriteSource(t *testing.T) {
@@ -171,6 +182,12 @@ func TestRewriteSource(t *testing.T) {
 		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalNString2string(ctx, field.Selections, obj.URL)\n}",
 		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AltText)\n}",
 		"plain leaves written directly: 2\n",
+		// Image's fields are all plain leaves: a set image is written without a field context.
+		"obj *model.Product) (ret graphql.Marshaler) {\n\tif obj.Image != nil {\n\t\treturn ec.marshalOImage2ᚖstorefrontᚋgraphᚋmodelᚐImage(ctx, field.Selections, obj.Image)\n\t}\n" +
+			objectFieldBody("Product_image", "Image", "Image", "marshalOImage2ᚖstorefrontᚋgraphᚋmodelᚐImage"),
+		// Rating's average is not one, so a rating keeps gqlgen's path.
+		"obj *model.Product) (ret graphql.Marshaler) {\n" + objectFieldBody("Product_rating", "Rating", "Rating", "marshalNRating2ᚖstorefrontᚋgraphᚋmodelᚐRating"),
+		"fields of all-leaf objects written directly when set: Image\n",
 		// A float's marshaler reports NaN through the field's context: it keeps gqlgen's path.
 		"obj *model.Rating) (ret graphql.Marshaler) {\n" + leafField("Rating_average", "Average", "float64", "marshalNFloat2float64"),
 	} {
