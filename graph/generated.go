@@ -3745,6 +3745,9 @@ func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	if obj.User != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsUser) {
+		return ec.marshalOUser2ᚖstorefrontᚋgraphᚋmodelᚐUser(ctx, field.Selections, obj.User)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4007,6 +4010,9 @@ func (ec *executionContext) fieldContext_CartLine_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _CartLine_product(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+	if obj.Product != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsProduct) {
+		return ec.marshalNProduct2ᚖstorefrontᚋgraphᚋmodelᚐProduct(ctx, field.Selections, obj.Product)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4151,6 +4157,9 @@ func (ec *executionContext) fieldContext_CartLine_addedUnitPrice(_ context.Conte
 }
 
 func (ec *executionContext) _CartPayload_cart(ctx context.Context, field graphql.CollectedField, obj *model.CartPayload) (ret graphql.Marshaler) {
+	if obj.Cart != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsCart) {
+		return ec.marshalOCart2ᚖstorefrontᚋgraphᚋmodelᚐCart(ctx, field.Selections, obj.Cart)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4404,6 +4413,9 @@ func (ec *executionContext) fieldContext_Category_products(ctx context.Context, 
 }
 
 func (ec *executionContext) _CheckoutPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutPayload) (ret graphql.Marshaler) {
+	if obj.Order != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsOrder) {
+		return ec.marshalOOrder2ᚖstorefrontᚋgraphᚋmodelᚐOrder(ctx, field.Selections, obj.Order)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4517,6 +4529,9 @@ func (ec *executionContext) fieldContext_InventoryLevel_available(_ context.Cont
 }
 
 func (ec *executionContext) _InventoryPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.InventoryPayload) (ret graphql.Marshaler) {
+	if obj.Product != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsProduct) {
+		return ec.marshalOProduct2ᚖstorefrontᚋgraphᚋmodelᚐProduct(ctx, field.Selections, obj.Product)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6195,6 +6210,9 @@ func (ec *executionContext) fieldContext_OrderEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OrderEdge) (ret graphql.Marshaler) {
+	if obj.Node != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsOrder) {
+		return ec.marshalNOrder2ᚖstorefrontᚋgraphᚋmodelᚐOrder(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6350,6 +6368,9 @@ func (ec *executionContext) fieldContext_OrderLine_lineTotal(_ context.Context, 
 }
 
 func (ec *executionContext) _OrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderPayload) (ret graphql.Marshaler) {
+	if obj.Order != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsOrder) {
+		return ec.marshalOOrder2ᚖstorefrontᚋgraphᚋmodelᚐOrder(ctx, field.Selections, obj.Order)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6590,6 +6611,9 @@ func (ec *executionContext) fieldContext_Payment_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _PaymentPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.PaymentPayload) (ret graphql.Marshaler) {
+	if obj.Order != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsOrder) {
+		return ec.marshalOOrder2ᚖstorefrontᚋgraphᚋmodelᚐOrder(ctx, field.Selections, obj.Order)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6622,6 +6646,9 @@ func (ec *executionContext) fieldContext_PaymentPayload_order(_ context.Context,
 }
 
 func (ec *executionContext) _PaymentPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.PaymentPayload) (ret graphql.Marshaler) {
+	if obj.Payment != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsPayment) {
+		return ec.marshalOPayment2ᚖstorefrontᚋgraphᚋmodelᚐPayment(ctx, field.Selections, obj.Payment)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6781,6 +6808,9 @@ func (ec *executionContext) fieldContext_Product_images(_ context.Context, field
 }
 
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if obj.Category != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsCategory) {
+		return ec.marshalNCategory2ᚖstorefrontᚋgraphᚋmodelᚐCategory(ctx, field.Selections, obj.Category)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6883,6 +6913,9 @@ func (ec *executionContext) fieldContext_Product_inventory(_ context.Context, fi
 }
 
 func (ec *executionContext) _Product_rating(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+	if obj.Rating != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsRating) {
+		return ec.marshalNRating2ᚖstorefrontᚋgraphᚋmodelᚐRating(ctx, field.Selections, obj.Rating)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7051,6 +7084,9 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
+	if obj.Node != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsProduct) {
+		return ec.marshalNProduct2ᚖstorefrontᚋgraphᚋmodelᚐProduct(ctx, field.Selections, obj.Node)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8026,6 +8062,9 @@ func (ec *executionContext) fieldContext_UserError_message(_ context.Context, fi
 }
 
 func (ec *executionContext) _UserPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UserPayload) (ret graphql.Marshaler) {
+	if obj.User != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsUser) {
+		return ec.marshalOUser2ᚖstorefrontᚋgraphᚋmodelᚐUser(ctx, field.Selections, obj.User)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14059,6 +14098,54 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// The plain leaves of Cart (graphqlexec.LeavesOnly).
+var leafFieldsCart = graphqlexec.LeafFields{
+	"id":            true,
+	"totalQuantity": true,
+}
+
+// The plain leaves of Category (graphqlexec.LeavesOnly).
+var leafFieldsCategory = graphqlexec.LeafFields{
+	"id":   true,
+	"name": true,
+	"slug": true,
+}
+
+// The plain leaves of Order (graphqlexec.LeavesOnly).
+var leafFieldsOrder = graphqlexec.LeafFields{
+	"discountCode":   true,
+	"id":             true,
+	"number":         true,
+	"shippingMethod": true,
+}
+
+// The plain leaves of Payment (graphqlexec.LeavesOnly).
+var leafFieldsPayment = graphqlexec.LeafFields{
+	"brand": true,
+	"id":    true,
+	"last4": true,
+}
+
+// The plain leaves of Product (graphqlexec.LeavesOnly).
+var leafFieldsProduct = graphqlexec.LeafFields{
+	"description": true,
+	"id":          true,
+	"name":        true,
+	"slug":        true,
+}
+
+// The plain leaves of Rating (graphqlexec.LeavesOnly).
+var leafFieldsRating = graphqlexec.LeafFields{
+	"count": true,
+}
+
+// The plain leaves of User (graphqlexec.LeavesOnly).
+var leafFieldsUser = graphqlexec.LeafFields{
+	"email": true,
+	"id":    true,
+	"name":  true,
+}
 
 // The fields run on goroutines of their own: a list whose selection reaches none of them is
 // marshaled in order (graphqlexec.MarshalSlice).

@@ -26,6 +26,7 @@ const (
 	// graphqlexec.MarshalSlice), against the table concurrentFieldsVar.
 	chosenCall          = "graphqlexec.MarshalSlice(ctx, " + concurrentFieldsVar + ", sel, "
 	concurrentFieldsVar = "concurrentFields"
+	leafFieldsVar       = "leafFields" // + the type: the table of a type's plain leaves
 	inOrderImport       = `"storefront/graphqlexec"`
 )
 
@@ -211,7 +212,9 @@ func (p *rewrites) rewrite(path string) error {
 //
 //   - a field holding an object all of whose fields are plain leaves (money, say) is written
 //     by its marshaler directly when the value is set, for the same reasons; when it is nil,
-//     gqlgen's code reports it as before.
+//     gqlgen's code reports it as before. A field holding another object is written so when,
+//     besides, its selection asks for that object's plain leaves alone (a cart line's
+//     product { id name }), as graphqlexec.LeavesOnly tells at run time.
 //
 // It returns the code and a report of what it changed.
 func (p *rewrites) rewriteSource(src string) (string, string) {
@@ -220,6 +223,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	lists, chosen := map[string]bool{}, map[string]bool{}
 	// model type → it has a field function / one of them is not a plain leaf
 	hasFields, notAllLeaves := map[string]bool{}, map[string]bool{}
+	leafFuncs := map[string]string{} // function of a plain leaf → its model type
 	guarded, unallocated, objects, leaves := 0, 0, 0, 0
 	out.WriteString(src[:firstStart(starts, len(src))])
 	for i, m := range starts {
@@ -256,8 +260,11 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 			leaves++
 		}
 		if m := modelField.FindStringSubmatch(body); m != nil {
-			hasFields[m[1]] = true
-			notAllLeaves[m[1]] = notAllLeaves[m[1]] || !isLeaf
+			hasFields[m[2]] = true
+			notAllLeaves[m[2]] = notAllLeaves[m[2]] || !isLeaf
+			if isLeaf {
+				leafFuncs[m[1]] = m[2]
+			}
 		}
 		out.WriteString(body)
 	}
@@ -272,16 +279,38 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 			leafTypes[typ] = true
 		}
 	}
-	directObjects := map[string]bool{}
+	// Of the other types, a field whose selection asks for plain leaves alone is written the same
+	// way; graphqlexec.LeavesOnly checks the selection against the type's table of them.
+	leafNames := map[string][]string{} // model type → the GraphQL names of its plain leaves
+	for _, m := range objectCase.FindAllStringSubmatch(code, -1) {
+		if typ, ok := leafFuncs[m[2]]; ok && !leafTypes[typ] {
+			leafNames[typ] = append(leafNames[typ], m[1])
+		}
+	}
+	directObjects, checkedObjects := map[string]bool{}, map[string]bool{}
 	code = objectField.ReplaceAllStringFunc(code, func(call string) string {
 		m := objectField.FindStringSubmatch(call)
 		goField, typ, marshal := m[1], m[2], m[3]
-		if !leafTypes[typ] {
-			return call
+		switch {
+		case leafTypes[typ]:
+			directObjects[typ] = true
+			return fmt.Sprintf("\tif obj.%s != nil {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}\n", goField, marshal, goField) + call
+		case len(leafNames[typ]) > 0:
+			checkedObjects[typ] = true
+			return fmt.Sprintf("\tif obj.%s != nil && graphqlexec.LeavesOnly(field.Selections, %s%s) {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}\n",
+				goField, leafFieldsVar, typ, marshal, goField) + call
 		}
-		directObjects[typ] = true
-		return fmt.Sprintf("\tif obj.%s != nil {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}\n", goField, marshal, goField) + call
+		return call
 	})
+	for _, typ := range sortedKeys(checkedObjects) {
+		names := leafNames[typ]
+		sort.Strings(names)
+		code += fmt.Sprintf("\n// The plain leaves of %s (graphqlexec.LeavesOnly).\nvar %s%s = graphqlexec.LeafFields{\n", typ, leafFieldsVar, typ)
+		for _, name := range names {
+			code += fmt.Sprintf("\t%q: true,\n", name)
+		}
+		code += "}\n"
+	}
 
 	var report strings.Builder
 	if len(chosen) > 0 {
@@ -293,7 +322,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 		code += "}\n"
 		fmt.Fprintf(&report, "lists marshaled in order unless the selection reaches a resolver: %s\n", strings.Join(sortedKeys(chosen), ", "))
 	}
-	if len(lists) > 0 || len(chosen) > 0 || objects > 0 {
+	if len(lists) > 0 || len(chosen) > 0 || objects > 0 || len(checkedObjects) > 0 {
 		// The import goes in a group of its own at the end of the import block.
 		if start := strings.Index(code, "\nimport (\n"); start >= 0 {
 			if end := strings.Index(code[start:], "\n)\n"); end >= 0 {
@@ -310,6 +339,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	fmt.Fprintf(&report, "objects written by graphqlexec.Object: %d\n", objects)
 	fmt.Fprintf(&report, "plain leaves written directly: %d\n", leaves)
 	fmt.Fprintf(&report, "fields of all-leaf objects written directly when set: %s\n", strings.Join(sortedKeys(directObjects), ", "))
+	fmt.Fprintf(&report, "fields of other objects written directly when set and asking for leaves only: %s\n", strings.Join(sortedKeys(checkedObjects), ", "))
 
 	hoisted := map[string]string{}
 	code = childErr.ReplaceAllStringFunc(code, func(call string) string {
@@ -377,8 +407,13 @@ var (
 `)
 	plainLeafDirect = "\treturn ec.${2}(ctx, field.Selections, obj.${1})\n"
 
-	// modelField is the signature of a field function on a model type; the group is the type.
-	modelField = regexp.MustCompile(`^func \(ec \*executionContext\) \w+\(ctx context\.Context, field graphql\.CollectedField, obj \*model\.(\w+)\)`)
+	// modelField is the signature of a field function on a model type; the groups are the
+	// function and the type.
+	modelField = regexp.MustCompile(`^func \(ec \*executionContext\) (\w+)\(ctx context\.Context, field graphql\.CollectedField, obj \*model\.(\w+)\)`)
+
+	// objectCase is where an object's marshal function calls a field function: the groups are
+	// the field's GraphQL name and the function.
+	objectCase = regexp.MustCompile(`case "(\w+)":\n\t+out\.Values\[i\] = ec\.(\w+)\(ctx, field, obj\)\n`)
 
 	// objectField is a field function whose resolver returns a struct field of obj holding a
 	// pointer to a model type: the groups are the struct field, the type and its marshaler.

@@ -109,6 +109,23 @@ func (ec *executionContext) _Product_image(ctx context.Context, field graphql.Co
 func (ec *executionContext) _Product_rating(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 ` + objectFieldBody("Product_rating", "Rating", "Rating", "marshalNRating2ᚖstorefrontᚋgraphᚋmodelᚐRating") + `}
 
+func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+` + leafField("Product_name", "Name", "string", "marshalNString2string") + `}
+
+func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
+	for i, field := range fields {
+		switch field.Name {
+		case "name":
+			out.Values[i] = ec._Product_name(ctx, field, obj)
+		case "rating":
+			out.Values[i] = ec._Product_rating(ctx, field, obj)
+		}
+	}
+}
+
+func (ec *executionContext) _CartLine_product(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
+` + objectFieldBody("CartLine_product", "Product", "Product", "marshalNProduct2ᚖstorefrontᚋgraphᚋmodelᚐProduct") + `}
+
 func (ec *executionContext) marshalNImage2ᚕᚖImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Image) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		return ec.marshalNImage2ᚖImage(ctx, sel, v[i])
@@ -181,13 +198,20 @@ func TestRewriteSource(t *testing.T) {
 		"objects registering @defer groups only when they have one: 3 (2 without deferred state)\n",
 		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalNString2string(ctx, field.Selections, obj.URL)\n}",
 		"obj *model.Image) (ret graphql.Marshaler) {\n\treturn ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AltText)\n}",
-		"plain leaves written directly: 2\n",
+		"plain leaves written directly: 3\n",
 		// Image's fields are all plain leaves: a set image is written without a field context.
 		"obj *model.Product) (ret graphql.Marshaler) {\n\tif obj.Image != nil {\n\t\treturn ec.marshalOImage2ᚖstorefrontᚋgraphᚋmodelᚐImage(ctx, field.Selections, obj.Image)\n\t}\n" +
 			objectFieldBody("Product_image", "Image", "Image", "marshalOImage2ᚖstorefrontᚋgraphᚋmodelᚐImage"),
 		// Rating's average is not one, so a rating keeps gqlgen's path.
 		"obj *model.Product) (ret graphql.Marshaler) {\n" + objectFieldBody("Product_rating", "Rating", "Rating", "marshalNRating2ᚖstorefrontᚋgraphᚋmodelᚐRating"),
 		"fields of all-leaf objects written directly when set: Image\n",
+		// Product has a rating besides its name: a set product is written so only when the
+		// selection asks for its name alone.
+		"obj *model.CartLine) (ret graphql.Marshaler) {\n\tif obj.Product != nil && graphqlexec.LeavesOnly(field.Selections, leafFieldsProduct) {\n" +
+			"\t\treturn ec.marshalNProduct2ᚖstorefrontᚋgraphᚋmodelᚐProduct(ctx, field.Selections, obj.Product)\n\t}\n" +
+			objectFieldBody("CartLine_product", "Product", "Product", "marshalNProduct2ᚖstorefrontᚋgraphᚋmodelᚐProduct"),
+		"var leafFieldsProduct = graphqlexec.LeafFields{\n\t\"name\": true,\n}\n",
+		"fields of other objects written directly when set and asking for leaves only: Product\n",
 		// A float's marshaler reports NaN through the field's context: it keeps gqlgen's path.
 		"obj *model.Rating) (ret graphql.Marshaler) {\n" + leafField("Rating_average", "Average", "float64", "marshalNFloat2float64"),
 	} {
