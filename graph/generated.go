@@ -9640,7 +9640,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 var addressImplementors = []string{"Address", "Node"}
 
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *model.Address) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, addressImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -9718,7 +9718,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 var addressPayloadImplementors = []string{"AddressPayload"}
 
 func (ec *executionContext) _AddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddressPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, addressPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -9761,7 +9761,7 @@ func (ec *executionContext) _AddressPayload(ctx context.Context, sel ast.Selecti
 var addressRemovePayloadImplementors = []string{"AddressRemovePayload"}
 
 func (ec *executionContext) _AddressRemovePayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddressRemovePayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressRemovePayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, addressRemovePayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -9804,7 +9804,7 @@ func (ec *executionContext) _AddressRemovePayload(ctx context.Context, sel ast.S
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -9867,7 +9867,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 var cartImplementors = []string{"Cart", "Node"}
 
 func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj *model.Cart) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cartImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, cartImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -9935,7 +9935,7 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 var cartLineImplementors = []string{"CartLine", "Node"}
 
 func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet, obj *model.CartLine) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cartLineImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, cartLineImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -9998,7 +9998,7 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 var cartPayloadImplementors = []string{"CartPayload"}
 
 func (ec *executionContext) _CartPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CartPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cartPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, cartPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10046,7 +10046,7 @@ func (ec *executionContext) _CartPayload(ctx context.Context, sel ast.SelectionS
 var cartWarningImplementors = []string{"CartWarning"}
 
 func (ec *executionContext) _CartWarning(ctx context.Context, sel ast.SelectionSet, obj *model.CartWarning) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, cartWarningImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, cartWarningImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10099,7 +10099,7 @@ func (ec *executionContext) _CartWarning(ctx context.Context, sel ast.SelectionS
 var categoryImplementors = []string{"Category", "Node"}
 
 func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet, obj *model.Category) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, categoryImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, categoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -10262,7 +10262,7 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 var checkoutPayloadImplementors = []string{"CheckoutPayload"}
 
 func (ec *executionContext) _CheckoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CheckoutPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, checkoutPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10305,7 +10305,7 @@ func (ec *executionContext) _CheckoutPayload(ctx context.Context, sel ast.Select
 var imageImplementors = []string{"Image"}
 
 func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, obj *model.Image) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, imageImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, imageImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10348,7 +10348,7 @@ func (ec *executionContext) _Image(ctx context.Context, sel ast.SelectionSet, ob
 var inventoryImplementors = []string{"Inventory"}
 
 func (ec *executionContext) _Inventory(ctx context.Context, sel ast.SelectionSet, obj *model.Inventory) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, inventoryImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10391,7 +10391,7 @@ func (ec *executionContext) _Inventory(ctx context.Context, sel ast.SelectionSet
 var inventoryLevelImplementors = []string{"InventoryLevel"}
 
 func (ec *executionContext) _InventoryLevel(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryLevel) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryLevelImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, inventoryLevelImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10439,7 +10439,7 @@ func (ec *executionContext) _InventoryLevel(ctx context.Context, sel ast.Selecti
 var inventoryPayloadImplementors = []string{"InventoryPayload"}
 
 func (ec *executionContext) _InventoryPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, inventoryPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10487,7 +10487,7 @@ func (ec *executionContext) _InventoryPayload(ctx context.Context, sel ast.Selec
 var mailingAddressImplementors = []string{"MailingAddress"}
 
 func (ec *executionContext) _MailingAddress(ctx context.Context, sel ast.SelectionSet, obj *model.MailingAddress) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mailingAddressImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, mailingAddressImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10555,7 +10555,7 @@ func (ec *executionContext) _MailingAddress(ctx context.Context, sel ast.Selecti
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *model.Money) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -10598,7 +10598,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -10772,7 +10772,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var orderImplementors = []string{"Order", "Node"}
 
 func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *model.Order) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, orderImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -10990,7 +10990,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 var orderConnectionImplementors = []string{"OrderConnection"}
 
 func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderConnectionImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, orderConnectionImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11043,7 +11043,7 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 var orderEdgeImplementors = []string{"OrderEdge"}
 
 func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderEdgeImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, orderEdgeImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11086,7 +11086,7 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 var orderLineImplementors = []string{"OrderLine"}
 
 func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet, obj *model.OrderLine) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderLineImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, orderLineImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -11183,7 +11183,7 @@ func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet
 var orderPayloadImplementors = []string{"OrderPayload"}
 
 func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrderPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, orderPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11226,7 +11226,7 @@ func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.Selection
 var orderStatusEventImplementors = []string{"OrderStatusEvent"}
 
 func (ec *executionContext) _OrderStatusEvent(ctx context.Context, sel ast.SelectionSet, obj *model.OrderStatusEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, orderStatusEventImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, orderStatusEventImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11269,7 +11269,7 @@ func (ec *executionContext) _OrderStatusEvent(ctx context.Context, sel ast.Selec
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11322,7 +11322,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var paymentImplementors = []string{"Payment", "Node"}
 
 func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, obj *model.Payment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, paymentImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11385,7 +11385,7 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 var paymentPayloadImplementors = []string{"PaymentPayload"}
 
 func (ec *executionContext) _PaymentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PaymentPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, paymentPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, paymentPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11433,7 +11433,7 @@ func (ec *executionContext) _PaymentPayload(ctx context.Context, sel ast.Selecti
 var productImplementors = []string{"Product", "Node"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, productImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11521,7 +11521,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11574,7 +11574,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11617,7 +11617,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -11871,7 +11871,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var ratingImplementors = []string{"Rating"}
 
 func (ec *executionContext) _Rating(ctx context.Context, sel ast.SelectionSet, obj *model.Rating) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, ratingImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, ratingImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11914,7 +11914,7 @@ func (ec *executionContext) _Rating(ctx context.Context, sel ast.SelectionSet, o
 var sellerImplementors = []string{"Seller", "Node"}
 
 func (ec *executionContext) _Seller(ctx context.Context, sel ast.SelectionSet, obj *model.Seller) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sellerImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, sellerImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -11962,7 +11962,7 @@ func (ec *executionContext) _Seller(ctx context.Context, sel ast.SelectionSet, o
 var shippingMethodImplementors = []string{"ShippingMethod"}
 
 func (ec *executionContext) _ShippingMethod(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingMethod) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, shippingMethodImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, shippingMethodImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12015,7 +12015,7 @@ func (ec *executionContext) _ShippingMethod(ctx context.Context, sel ast.Selecti
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -12037,7 +12037,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var trackingImplementors = []string{"Tracking"}
 
 func (ec *executionContext) _Tracking(ctx context.Context, sel ast.SelectionSet, obj *model.Tracking) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, trackingImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, trackingImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12080,7 +12080,7 @@ func (ec *executionContext) _Tracking(ctx context.Context, sel ast.SelectionSet,
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -12291,7 +12291,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var userErrorImplementors = []string{"UserError"}
 
 func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *model.UserError) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12339,7 +12339,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 var userPayloadImplementors = []string{"UserPayload"}
 
 func (ec *executionContext) _UserPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UserPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userPayloadImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, userPayloadImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12382,7 +12382,7 @@ func (ec *executionContext) _UserPayload(ctx context.Context, sel ast.SelectionS
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12440,7 +12440,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12493,7 +12493,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12556,7 +12556,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12619,7 +12619,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet
@@ -12682,7 +12682,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := graphqlexec.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphqlexec.NewObject(fields)
 	var deferredFieldSet *graphql.FieldSet

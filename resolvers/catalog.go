@@ -12,6 +12,7 @@ import (
 	"storefront/domain/apperr"
 	"storefront/domain/catalog"
 	"storefront/graph/model"
+	"storefront/graphqlexec"
 	"storefront/resolvers/loaders"
 	"storefront/resolvers/relay"
 )
@@ -463,7 +464,7 @@ func productSelection(ctx context.Context) productFields {
 		return allProductFields
 	}
 	var fields productFields
-	fields.add(graphql.CollectFieldsCtx(ctx, productTypes))
+	fields.add(graphqlexec.CollectFields(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, productTypes))
 	return fields
 }
 
@@ -489,16 +490,16 @@ func connectionSelection(ctx context.Context) selection {
 	}
 	op := graphql.GetOperationContext(ctx)
 	addProduct := func(f graphql.CollectedField) {
-		sel.fields.add(graphql.CollectFields(op, f.Selections, productTypes))
+		sel.fields.add(graphqlexec.CollectFields(op, f.Selections, productTypes))
 	}
-	for _, f := range graphql.CollectFieldsCtx(ctx, connectionTypes) {
+	for _, f := range graphqlexec.CollectFields(op, graphql.GetFieldContext(ctx).Field.Selections, connectionTypes) {
 		switch f.Name {
 		case "totalCount":
 			sel.total = true
 		case "nodes":
 			addProduct(f)
 		case "edges":
-			for _, ef := range graphql.CollectFields(op, f.Selections, edgeTypes) {
+			for _, ef := range graphqlexec.CollectFields(op, f.Selections, edgeTypes) {
 				if ef.Name == "node" {
 					addProduct(ef)
 				}

@@ -201,6 +201,9 @@ func (p *rewrites) rewrite(path string) error {
 //     collected field and the map of written aliases that FieldSet spends on every object it
 //     writes; there is nothing to dispatch, so the Dispatch call goes;
 //
+//   - objects collect their fields through graphqlexec.CollectFields, whose cache outlives the
+//     operation, instead of gqlgen's, which starts empty for every one;
+//
 //   - a scalar field's "does not have child fields" error is made once, not on every field of
 //     every answer.
 //
@@ -312,6 +315,9 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 		code += "}\n"
 	}
 
+	collects := strings.Count(code, gqlgenCollect)
+	code = strings.ReplaceAll(code, gqlgenCollect, cachedCollect)
+
 	var report strings.Builder
 	if len(chosen) > 0 {
 		code += "\n// The fields run on goroutines of their own: a list whose selection reaches none of them is\n" +
@@ -322,7 +328,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 		code += "}\n"
 		fmt.Fprintf(&report, "lists marshaled in order unless the selection reaches a resolver: %s\n", strings.Join(sortedKeys(chosen), ", "))
 	}
-	if len(lists) > 0 || len(chosen) > 0 || objects > 0 || len(checkedObjects) > 0 {
+	if len(lists) > 0 || len(chosen) > 0 || objects > 0 || len(checkedObjects) > 0 || collects > 0 {
 		// The import goes in a group of its own at the end of the import block.
 		if start := strings.Index(code, "\nimport (\n"); start >= 0 {
 			if end := strings.Index(code[start:], "\n)\n"); end >= 0 {
@@ -337,6 +343,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	fmt.Fprintf(&report, "objects registering @defer groups only when they have one: %d (%d without deferred state)\n",
 		guarded, unallocated)
 	fmt.Fprintf(&report, "objects written by graphqlexec.Object: %d\n", objects)
+	fmt.Fprintf(&report, "objects collecting their fields through graphqlexec's cache: %d\n", collects)
 	fmt.Fprintf(&report, "plain leaves written directly: %d\n", leaves)
 	fmt.Fprintf(&report, "fields of all-leaf objects written directly when set: %s\n", strings.Join(sortedKeys(directObjects), ", "))
 	fmt.Fprintf(&report, "fields of other objects written directly when set and asking for leaves only: %s\n", strings.Join(sortedKeys(checkedObjects), ", "))
@@ -463,6 +470,8 @@ const (
 	noDeferredState = `	var deferredFieldSet *graphql.FieldSet
 	var deferLabelToView map[string]*graphql.FieldSetView
 `
+	gqlgenCollect    = "graphql.CollectFields(ec.OperationContext, sel, "
+	cachedCollect    = "graphqlexec.CollectFields(ec.OperationContext, sel, "
 	fieldSetStart    = "\tout := graphql.NewFieldSet(fields)\n"
 	objectStart      = "\tout := graphqlexec.NewObject(fields)\n"
 	fieldSetDispatch = "\tout.Dispatch(ctx)\n"
