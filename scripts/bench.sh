@@ -13,7 +13,8 @@
 # starts from the same stock and `make run`'s database is never touched. Redis keys live under a
 # prefix of their own per run and are deleted afterwards.
 #
-# Knobs (environment): RUNS (3), BENCH_DURATION (20s), BENCH_WARMUP (5s), MIX_VUS (64),
+# Knobs (environment): RUNS (3), BENCH_DURATION (20s), BENCH_WARMUP (5s), BENCH_SLICE (2s: how
+# long each side of a pair runs before the other takes its turn), MIX_VUS (64),
 # PRODUCT_RATE (1000), CART_RATE (500), CHECKOUT_RATE (200), SUBS (10000), BENCH_PRODUCTS (10000),
 # OVERHEAD_RATE (200), BENCH_USERS (1000), SERVER_PORT (18080), FLOOR_PORT (18081),
 # SETTLE_MAX (30: seconds to wait for a quiet machine before each step), SETTLE_BUSY (15: the
@@ -32,6 +33,7 @@ eval "$(scripts/stack.sh up)"
 runs="${RUNS:-3}"
 duration="${BENCH_DURATION:-20s}"
 warmup="${BENCH_WARMUP:-5s}"
+slice="${BENCH_SLICE:-2s}"
 mix_vus="${MIX_VUS:-64}"
 product_rate="${PRODUCT_RATE:-1000}"
 overhead_rate="${OVERHEAD_RATE:-200}"
@@ -143,22 +145,20 @@ for run in $(seq 1 "$runs"); do
   # Each pair at the target rate, then at a low rate where neither side queues, so the ratio
   # there is the GraphQL layer's own cost rather than the queue of whichever saturates first.
   # The pairs run first, on the fresh database: after the mix's writes, autovacuum and the
-  # checkpoint would fall on whichever side ran next. Within a pair the order alternates
-  # (GraphQL first at one rate, the floor first at the other), so neither side always runs on
-  # the other's leftovers.
-  pair() { # op rate first second
+  # checkpoint would fall on whichever side ran next. Within a pair the two sides take turns
+  # (-target both: BENCH_SLICE each, BENCH_DURATION of measured time each), as one after the
+  # other the side that ran first came out worse, whichever it was.
+  pair() { # op rate
     settle
-    "${lg[@]}" -mode rate -op "$1" -rate "$2" -target "$3"
-    settle
-    "${lg[@]}" -mode rate -op "$1" -rate "$2" -target "$4"
+    "${lg[@]}" -mode rate -op "$1" -rate "$2" -target both -slice "$slice"
   }
   if [[ "$skip" != *" product "* ]]; then
-    pair product "$product_rate" graphql floor
-    pair product "$overhead_rate" floor graphql
+    pair product "$product_rate"
+    pair product "$overhead_rate"
   fi
   if [[ "$skip" != *" cart "* ]]; then
-    pair cartAdd "$cart_rate" graphql floor
-    pair cartAdd "$overhead_rate" floor graphql
+    pair cartAdd "$cart_rate"
+    pair cartAdd "$overhead_rate"
   fi
   if [[ "$skip" != *" mix "* ]]; then
     settle

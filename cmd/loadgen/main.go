@@ -53,6 +53,7 @@ type options struct {
 	url       string
 	floorURL  string
 	target    string
+	slice     time.Duration
 	mode      string
 	op        string
 	rate      int
@@ -79,7 +80,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "GraphQL server base URL")
 	fs.StringVar(&o.floorURL, "floor-url", "http://127.0.0.1:8081", "cmd/floor base URL, for -target floor")
-	fs.StringVar(&o.target, "target", "graphql", "graphql, or floor (the product and cartAdd operations without GraphQL)")
+	fs.StringVar(&o.target, "target", "graphql", "graphql, floor (the product and cartAdd operations without GraphQL), or both taking turns (-mode rate)")
+	fs.DurationVar(&o.slice, "slice", 2*time.Second, "for -target both: how long each side's turn lasts")
 	fs.StringVar(&o.mode, "mode", "mix", "mix, rate, subs or summarize")
 	fs.IntVar(&o.subs, "subs", 10000, "open subscriptions for -mode subs")
 	fs.DurationVar(&o.hold, "hold", 0, "for -mode subs: keep the subscriptions open this long before the change, to profile the server")
@@ -103,11 +105,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if o.mode == "summarize" {
 		return summarize(fs.Args(), stdout, o.summaryTo)
 	}
-	if o.target != "graphql" && o.target != "floor" {
+	if o.target != "graphql" && o.target != "floor" && o.target != "both" {
 		return fmt.Errorf("unknown -target %q", o.target)
 	}
-	if o.target == "floor" && (o.mode != "rate" || operations[o.op].floor == nil) {
-		return fmt.Errorf("-target floor serves -mode rate with -op product or cartAdd only")
+	if o.target != "graphql" && (o.mode != "rate" || operations[o.op].floor == nil) {
+		return fmt.Errorf("-target %s serves -mode rate with -op product or cartAdd only", o.target)
+	}
+	if o.target == "both" && o.slice <= 0 {
+		return fmt.Errorf("-slice must be positive")
 	}
 	if o.mode == "rate" {
 		if _, ok := operations[o.op]; !ok {
@@ -118,9 +123,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		o.label = o.mode
 		if o.mode == "rate" {
 			o.label = fmt.Sprintf("%s@%d/s", o.op, o.rate)
-		}
-		if o.target == "floor" {
-			o.label = "floor:" + o.label
+			if o.target == "floor" {
+				o.label = "floor:" + o.label
+			}
 		}
 	}
 	if o.cpuProfile != "" {
@@ -147,51 +152,72 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	load0, self0 := loadAverage(), ownCPU()
-	before, err := scrapeMetrics(ctx, g.http, o.url)
+	// served names, by target, whose CPU the operations cost.
+	served := map[string]string{"graphql": o.url, "floor": o.floorURL}
+	scrape := func() (map[string]map[string]map[string]float64, error) {
+		all := map[string]map[string]map[string]float64{}
+		for target, url := range served {
+			if target == "floor" && o.target == "graphql" {
+				continue
+			}
+			m, err := scrapeMetrics(ctx, g.http, url)
+			if err != nil {
+				return nil, fmt.Errorf("read %s/metrics: %w", url, err)
+			}
+			all[target] = m
+		}
+		return all, nil
+	}
+	before, err := scrape()
 	if err != nil {
-		return fmt.Errorf("read /metrics: %w", err)
+		return err
 	}
-	served := o.url // whose CPU the operations cost
-	if o.target == "floor" {
-		served = o.floorURL
-	}
-	cpu0, err := scrapeMetrics(ctx, g.http, served)
-	if err != nil {
-		return fmt.Errorf("read %s/metrics: %w", served, err)
-	}
-	var rep *report
+	var reps []*report
 	switch o.mode {
 	case "mix":
-		rep = g.runMix(ctx)
+		reps = []*report{g.runMix(ctx)}
 	case "rate":
-		rep = g.runRate(ctx)
+		reps = g.runRate(ctx)
 	default:
 		return fmt.Errorf("unknown -mode %q", o.mode)
 	}
-	after, err := scrapeMetrics(ctx, g.http, o.url)
+	after, err := scrape()
 	if err != nil {
-		return fmt.Errorf("read /metrics: %w", err)
+		return err
 	}
-	cpu1, err := scrapeMetrics(ctx, g.http, served)
-	if err != nil {
-		return fmt.Errorf("read %s/metrics: %w", served, err)
+	selfCPU := ownCPU() - self0
+	answeredAll := 0
+	for _, rep := range reps {
+		for _, r := range rep.Ops {
+			answeredAll += r.Count
+		}
 	}
-	if o.target == "graphql" {
-		rep.addCosts(before, after)
+	for _, rep := range reps {
+		if rep.Target == "graphql" {
+			rep.addCosts(before["graphql"], after["graphql"])
+		}
+		answered := 0
+		for _, r := range rep.Ops {
+			answered += r.Count
+		}
+		if answered > 0 {
+			// The warm-up ran at the same pace; its operations cost CPU too. Each process
+			// serves one side, so its CPU is that side's; the generator's is shared by all.
+			scale := (o.warmup + o.duration).Seconds() / o.duration.Seconds()
+			cpu := after[rep.Target][metricCPU][""] - before[rep.Target][metricCPU][""]
+			rep.ServerCPUms = cpu * 1000 / (float64(answered) * scale)
+			if o.target == "both" {
+				rep.ServerCPUms = rep.turnCPUms
+			}
+			rep.GeneratorCPUms = selfCPU.Seconds() * 1000 / (float64(answeredAll) * scale)
+		}
+		rep.LoadAverage = [2]float64{load0, loadAverage()}
+		rep.print(stdout)
+		if err := appendJSON(o.out, rep); err != nil {
+			return err
+		}
 	}
-	answered := 0
-	for _, r := range rep.Ops {
-		answered += r.Count
-	}
-	if answered > 0 {
-		// The warm-up ran at the same pace; its operations cost CPU too.
-		all := float64(answered) * (o.warmup + o.duration).Seconds() / o.duration.Seconds()
-		rep.ServerCPUms = (cpu1[metricCPU][""] - cpu0[metricCPU][""]) * 1000 / all
-		rep.GeneratorCPUms = (ownCPU() - self0).Seconds() * 1000 / all
-	}
-	rep.LoadAverage = [2]float64{load0, loadAverage()}
-	rep.print(stdout)
-	return appendJSON(o.out, rep)
+	return nil
 }
 
 // appendJSON appends v as one JSON line to the file at path, when one is named.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -118,12 +119,37 @@ const maxInFlight = 2000
 // runRate starts one operation at a fixed rate whatever the latency (an open loop), so a slow
 // answer cannot hide by slowing the arrivals. Arrivals are due on a fixed schedule; when the
 // generator wakes late it starts every arrival already due, and reports how late it was.
-func (g *generator) runRate(ctx context.Context) *report {
-	rec := newRecorder()
+//
+// With -target both, the GraphQL server and the floor take turns in slices of -slice: each side
+// gets the whole rate for its slices and -duration of measured time in all, and one report each
+// comes back. Taking turns this way, neither side runs only on the other's leftovers or only in
+// the machine's quieter minutes, which a pair of runs one after the other cannot promise.
+func (g *generator) runRate(ctx context.Context) []*report {
 	op := operations[g.o.op]
-	run := op.run
-	if g.o.target == "floor" {
-		run = op.floor
+	type side struct {
+		target string
+		url    string // the process that serves it
+		run    func(*vu, context.Context) error
+		rec    *recorder
+		// cpu is the CPU time its process spent during its own turns (with -target both), and
+		// arrivals how many operations were started in them, warm-up included.
+		cpu      float64
+		arrivals atomic.Int64
+	}
+	sides := []*side{{target: g.o.target, url: g.o.url, run: op.run, rec: newRecorder()}}
+	switch g.o.target {
+	case "floor":
+		sides[0].url, sides[0].run = g.o.floorURL, op.floor
+	case "both":
+		sides = []*side{{target: "graphql", url: g.o.url, run: op.run, rec: newRecorder()},
+			{target: "floor", url: g.o.floorURL, run: op.floor, rec: newRecorder()}}
+	}
+	// sideAt is the side whose turn it is at offset d into a phase.
+	sideAt := func(d time.Duration) *side {
+		if len(sides) == 1 {
+			return sides[0]
+		}
+		return sides[int(d/g.o.slice)%len(sides)]
 	}
 	pool := make(chan *vu, 512)
 	var prepWG sync.WaitGroup
@@ -154,7 +180,9 @@ func (g *generator) runRate(ctx context.Context) *report {
 		lagMu    sync.Mutex
 		lags     []time.Duration
 	)
-	fire := func(measure bool) {
+	fire := func(measure bool, s *side) {
+		rec, run := s.rec, s.run
+		s.arrivals.Add(1)
 		if inFlight.Load() >= maxInFlight {
 			if measure {
 				skipped.Add(1)
@@ -195,8 +223,36 @@ func (g *generator) runRate(ctx context.Context) *report {
 	for _, phase := range []struct {
 		d       time.Duration
 		measure bool
-	}{{g.o.warmup, false}, {g.o.duration, true}} {
+	}{{g.o.warmup * time.Duration(len(sides)), false}, {g.o.duration * time.Duration(len(sides)), true}} {
 		start := time.Now()
+		turns := make(chan struct{})
+		if len(sides) > 1 {
+			// Each process's CPU is read at every turn's start and end, and what it spent is
+			// counted for its side only in its own turns: the other side's turns would add its
+			// idle work (the outbox relay's polls, the collector) to a side that served nothing.
+			go func() {
+				defer close(turns)
+				cpuAt := func(s *side) float64 {
+					m, err := scrapeMetrics(ctx, g.http, s.url)
+					if err != nil {
+						return math.NaN()
+					}
+					return m[metricCPU][""]
+				}
+				for k := time.Duration(0); k*g.o.slice < phase.d && ctx.Err() == nil; k++ {
+					s := sides[int(k)%len(sides)]
+					from := cpuAt(s)
+					turnEnd := start.Add(min((k+1)*g.o.slice, phase.d))
+					time.Sleep(time.Until(turnEnd))
+					if (k+1)*g.o.slice >= phase.d {
+						time.Sleep(50 * time.Millisecond) // the phase's last answers
+					}
+					s.cpu += cpuAt(s) - from
+				}
+			}()
+		} else {
+			close(turns)
+		}
 		n := int64(phase.d / interval)
 		for i := int64(0); i < n && ctx.Err() == nil; i++ {
 			due := start.Add(time.Duration(i) * interval)
@@ -207,22 +263,38 @@ func (g *generator) runRate(ctx context.Context) *report {
 				lags = append(lags, -wait)
 				lagMu.Unlock()
 			}
-			fire(phase.measure)
+			fire(phase.measure, sideAt(time.Duration(i)*interval))
 		}
 		if phase.measure {
 			// Answers still to come were asked for in time; the rate counts only those in the
 			// window, so a server that falls behind shows it as throughput, not only latency.
-			rec.windowEnd.Store(max(start.Add(phase.d).UnixNano(), time.Now().UnixNano()))
+			for _, s := range sides {
+				s.rec.windowEnd.Store(max(start.Add(phase.d).UnixNano(), time.Now().UnixNano()))
+			}
 		}
+		<-turns
 	}
 	wg.Wait()
-	rep := rec.report(g.o, g.o.duration)
-	rep.Skipped = int(skipped.Load())
+	var lagP99 float64
 	if len(lags) > 0 {
 		sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
-		rep.GeneratorLagP99ms = ms(pct(lags, 99))
+		lagP99 = ms(pct(lags, 99))
 	}
-	return rep
+	reps := make([]*report, len(sides))
+	for i, s := range sides {
+		o := g.o
+		o.target = s.target
+		if len(sides) > 1 && s.target == "floor" {
+			o.label = "floor:" + g.o.label
+		}
+		reps[i] = s.rec.report(o, g.o.duration)
+		reps[i].Skipped = int(skipped.Load()) // arrivals of either side: the generator's own limit
+		reps[i].GeneratorLagP99ms = lagP99
+		if len(sides) > 1 && s.arrivals.Load() > 0 {
+			reps[i].turnCPUms = s.cpu * 1000 / float64(s.arrivals.Load())
+		}
+	}
+	return reps
 }
 
 // report is what one run measured; it is printed as a table and appended to a JSON file.
@@ -252,6 +324,9 @@ type report struct {
 	// GeneratorCPUms is this load generator's own CPU per operation: it shares the CPUs with the
 	// server, Postgres and Redis.
 	GeneratorCPUms float64 `json:"generatorCpuMsPerOp,omitempty"`
+	// turnCPUms is, with -target both, the CPU the side's process spent in its own turns per
+	// operation started in them, warm-up included; 0 when one side ran alone.
+	turnCPUms float64
 }
 
 type opResult struct {
