@@ -11,9 +11,12 @@
 //	-mode summarize  medians over the JSON lines of several runs (files as arguments)
 //
 // -target floor sends the product and cartAdd operations of -mode rate to cmd/floor (-floor-url)
-// instead: the same work without GraphQL. Setting up (listing the catalog, creating carts, signing
-// in) always goes through GraphQL at -url, untimed. An operation's latency is the time its
-// requests spent between sending and the answer's last byte (see wireClock), for both targets.
+// instead: the same work without GraphQL. -target both runs the two in one open loop, taking
+// turns of -slice, and reports each: on a shared machine two runs one after the other meet it at
+// different moments, and the first of them came out worse. Setting up (listing the catalog,
+// creating carts, signing in) always goes through GraphQL at -url, untimed. An operation's
+// latency is the time its requests spent between sending and the answer's last byte (see
+// wireClock), for both targets.
 //
 // The generator shares the machine with the server in the benchmark, so it keeps its own work
 // small: no per-request goroutines beyond one per arrival, bodies built with one Marshal.
