@@ -144,6 +144,15 @@ func (g *generator) runRate(ctx context.Context) []*report {
 		sides = []*side{{target: "graphql", url: g.o.url, run: op.run, rec: newRecorder()},
 			{target: "floor", url: g.o.floorURL, run: op.floor, rec: newRecorder()}}
 	}
+	// rounds is how long a phase must last for each side to have d of it: whole rounds of
+	// turns, so that with a warm-up shorter than a turn the second side still warms up.
+	rounds := func(d time.Duration) time.Duration {
+		if len(sides) == 1 {
+			return d
+		}
+		round := g.o.slice * time.Duration(len(sides))
+		return (d*time.Duration(len(sides)) + round - 1) / round * round
+	}
 	// sideAt is the side whose turn it is at offset d into a phase.
 	sideAt := func(d time.Duration) *side {
 		if len(sides) == 1 {
@@ -223,7 +232,7 @@ func (g *generator) runRate(ctx context.Context) []*report {
 	for _, phase := range []struct {
 		d       time.Duration
 		measure bool
-	}{{g.o.warmup * time.Duration(len(sides)), false}, {g.o.duration * time.Duration(len(sides)), true}} {
+	}{{rounds(g.o.warmup), false}, {rounds(g.o.duration), true}} {
 		start := time.Now()
 		turns := make(chan struct{})
 		if len(sides) > 1 {
@@ -287,7 +296,7 @@ func (g *generator) runRate(ctx context.Context) []*report {
 		if len(sides) > 1 && s.target == "floor" {
 			o.label = "floor:" + g.o.label
 		}
-		reps[i] = s.rec.report(o, g.o.duration)
+		reps[i] = s.rec.report(o, rounds(g.o.duration)/time.Duration(len(sides)))
 		reps[i].Skipped = int(skipped.Load()) // arrivals of either side: the generator's own limit
 		reps[i].GeneratorLagP99ms = lagP99
 		if len(sides) > 1 && s.arrivals.Load() > 0 {

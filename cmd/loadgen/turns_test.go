@@ -40,7 +40,7 @@ func TestBothTargetsTakeTurns(t *testing.T) {
 	defer floor.Close()
 
 	o := options{url: gql.URL, floorURL: floor.URL, target: "both", mode: "rate", op: "product", rate: 200,
-		slice: 100 * time.Millisecond, warmup: 100 * time.Millisecond, duration: 400 * time.Millisecond,
+		slice: 100 * time.Millisecond, warmup: 50 * time.Millisecond, duration: 400 * time.Millisecond,
 		label: "product@200/s"}
 	g := &generator{o: o, http: gql.Client(), ids: []string{"p1"}, slugs: []string{"p-1"}}
 	reps := g.runRate(context.Background())
@@ -65,6 +65,15 @@ func TestBothTargetsTakeTurns(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	// A warm-up shorter than a turn still gives each side its share: one round of two turns,
+	// 100 ms each at 200/s, before the 80 measured.
+	served := map[string]int{}
+	for _, side := range hits {
+		served[side]++
+	}
+	if served["graphql"] != 100 || served["floor"] != 100 {
+		t.Errorf("served %v; want 100 operations on each side", served)
+	}
 	// 1 s of turns of 100 ms (warm-up and measured, both sides): about ten turns, so nine
 	// changes of side; requests in flight across a change may add a few.
 	changes := 0
