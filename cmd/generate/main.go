@@ -224,8 +224,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	starts := funcStart.FindAllStringSubmatchIndex(src, -1)
 	var out strings.Builder
 	lists, chosen := map[string]bool{}, map[string]bool{}
-	// model type → it has a field function / one of them is not a plain leaf
-	hasFields, notAllLeaves := map[string]bool{}, map[string]bool{}
+	allLeaves := map[string]bool{}   // model type → every field function of it is a plain leaf
 	leafFuncs := map[string]string{} // function of a plain leaf → its model type
 	guarded, unallocated, objects, leaves := 0, 0, 0, 0
 	out.WriteString(src[:firstStart(starts, len(src))])
@@ -263,8 +262,9 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 			leaves++
 		}
 		if m := modelField.FindStringSubmatch(body); m != nil {
-			hasFields[m[2]] = true
-			notAllLeaves[m[2]] = notAllLeaves[m[2]] || !isLeaf
+			if all, seen := allLeaves[m[2]]; !seen || all {
+				allLeaves[m[2]] = isLeaf
+			}
 			if isLeaf {
 				leafFuncs[m[1]] = m[2]
 			}
@@ -276,17 +276,11 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	// A model type all of whose fields are plain leaves uses no context when it is written, so a
 	// field holding one can skip gqlgen's per-field machinery too, as long as the value is there:
 	// a missing one keeps gqlgen's path, which reports it on the field's own path.
-	leafTypes := map[string]bool{}
-	for typ := range hasFields {
-		if !notAllLeaves[typ] {
-			leafTypes[typ] = true
-		}
-	}
 	// Of the other types, a field whose selection asks for plain leaves alone is written the same
 	// way; graphqlexec.LeavesOnly checks the selection against the type's table of them.
 	leafNames := map[string][]string{} // model type → the GraphQL names of its plain leaves
 	for _, m := range objectCase.FindAllStringSubmatch(code, -1) {
-		if typ, ok := leafFuncs[m[2]]; ok && !leafTypes[typ] {
+		if typ, ok := leafFuncs[m[2]]; ok && !allLeaves[typ] {
 			leafNames[typ] = append(leafNames[typ], m[1])
 		}
 	}
@@ -294,16 +288,17 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	code = objectField.ReplaceAllStringFunc(code, func(call string) string {
 		m := objectField.FindStringSubmatch(call)
 		goField, typ, marshal := m[1], m[2], m[3]
+		cond := "obj." + goField + " != nil"
 		switch {
-		case leafTypes[typ]:
+		case allLeaves[typ]:
 			directObjects[typ] = true
-			return fmt.Sprintf("\tif obj.%s != nil {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}\n", goField, marshal, goField) + call
 		case len(leafNames[typ]) > 0:
 			checkedObjects[typ] = true
-			return fmt.Sprintf("\tif obj.%s != nil && graphqlexec.LeavesOnly(field.Selections, %s%s) {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}\n",
-				goField, leafFieldsVar, typ, marshal, goField) + call
+			cond += " && graphqlexec.LeavesOnly(field.Selections, " + leafFieldsVar + typ + ")"
+		default:
+			return call
 		}
-		return call
+		return fmt.Sprintf("\tif %s {\n\t\treturn ec.%s(ctx, field.Selections, obj.%s)\n\t}\n", cond, marshal, goField) + call
 	})
 	for _, typ := range sortedKeys(checkedObjects) {
 		names := leafNames[typ]
@@ -328,7 +323,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 		code += "}\n"
 		fmt.Fprintf(&report, "lists marshaled in order unless the selection reaches a resolver: %s\n", strings.Join(sortedKeys(chosen), ", "))
 	}
-	if len(lists) > 0 || len(chosen) > 0 || objects > 0 || len(checkedObjects) > 0 || collects > 0 {
+	if strings.Contains(code, "graphqlexec.") {
 		// The import goes in a group of its own at the end of the import block.
 		if start := strings.Index(code, "\nimport (\n"); start >= 0 {
 			if end := strings.Index(code[start:], "\n)\n"); end >= 0 {
@@ -387,14 +382,11 @@ func firstStart(starts [][]int, n int) int {
 	return starts[0][0]
 }
 
-// The generated code rewriteSource looks for, as gqlgen v0.17.95 writes it.
-var (
-	childErr = regexp.MustCompile(`errors\.New\("field of type (\w+) does not have child fields"\)`)
-
-	// plainLeaf is a field function whose resolver returns a struct field of obj and whose
-	// marshaler is one of those that never turn a value into null (so never report an error
-	// and never need the field's context): strings, ids, integers and booleans, nullable or not.
-	plainLeaf = regexp.MustCompile(`(?s)\treturn graphql\.ResolveField\(
+// structFieldResolve matches the body gqlgen writes for a field read from a struct field of obj
+// (the first group) without a resolver: its ResolveField call, whose value has the type vType and
+// goes to the marshaler marshal matches. Both are regular expressions and may hold groups.
+func structFieldResolve(vType, marshal string) *regexp.Regexp {
+	return regexp.MustCompile(`(?s)\treturn graphql\.ResolveField\(
 \t\tctx,
 \t\tec\.OperationContext,
 \t\tfield,
@@ -405,13 +397,24 @@ var (
 \t\t\treturn obj\.(\w+), nil
 \t\t\},
 \t\tnil,
-\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v \S+\) graphql\.Marshaler \{
-\t\t\treturn ec\.(marshal(?:N(?:String|ID)2string|NInt2int|NBoolean2bool|O(?:String|ID)2ᚖstring|OInt2ᚖint|OBoolean2ᚖ?bool))\(ctx, selections, v\)
+\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v ` + vType + `\) graphql\.Marshaler \{
+\t\t\treturn ec\.` + marshal + `\(ctx, selections, v\)
 \t\t\},
 \t\t\w+,
 \t\t\w+,
 \t\)
 `)
+}
+
+// The generated code rewriteSource looks for, as gqlgen v0.17.95 writes it.
+var (
+	childErr = regexp.MustCompile(`errors\.New\("field of type (\w+) does not have child fields"\)`)
+
+	// plainLeaf is a field function whose resolver returns a struct field of obj and whose
+	// marshaler is one of those that never turn a value into null (so never report an error
+	// and never need the field's context): strings, ids, integers and booleans, nullable or not.
+	plainLeaf = structFieldResolve(`\S+`,
+		`(marshal(?:N(?:String|ID)2string|NInt2int|NBoolean2bool|O(?:String|ID)2ᚖstring|OInt2ᚖint|OBoolean2ᚖ?bool))`)
 	plainLeafDirect = "\treturn ec.${2}(ctx, field.Selections, obj.${1})\n"
 
 	// modelField is the signature of a field function on a model type; the groups are the
@@ -424,24 +427,7 @@ var (
 
 	// objectField is a field function whose resolver returns a struct field of obj holding a
 	// pointer to a model type: the groups are the struct field, the type and its marshaler.
-	objectField = regexp.MustCompile(`(?s)\treturn graphql\.ResolveField\(
-\t\tctx,
-\t\tec\.OperationContext,
-\t\tfield,
-\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
-\t\t\treturn ec\.fieldContext_\w+\(ctx, field\)
-\t\t\},
-\t\tfunc\(ctx context\.Context\) \(any, error\) \{
-\t\t\treturn obj\.(\w+), nil
-\t\t\},
-\t\tnil,
-\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v \*model\.(\w+)\) graphql\.Marshaler \{
-\t\t\treturn ec\.(marshal[NO][^\s(]+)\(ctx, selections, v\)
-\t\t\},
-\t\t\w+,
-\t\t\w+,
-\t\)
-`)
+	objectField = structFieldResolve(`\*model\.(\w+)`, `(marshal[NO][^\s(]+)`)
 )
 
 const (

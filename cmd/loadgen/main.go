@@ -155,25 +155,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	load0, self0 := loadAverage(), ownCPU()
-	// served names, by target, whose CPU the operations cost.
-	served := map[string]string{"graphql": o.url, "floor": o.floorURL}
-	scrape := func() (map[string]map[string]map[string]float64, error) {
-		all := map[string]map[string]map[string]float64{}
-		for target, url := range served {
-			if target == "floor" && o.target == "graphql" {
-				continue
-			}
-			m, err := scrapeMetrics(ctx, g.http, url)
-			if err != nil {
-				return nil, fmt.Errorf("read %s/metrics: %w", url, err)
-			}
-			all[target] = m
-		}
-		return all, nil
+	// served is the process whose metrics tell the operations' cost: the GraphQL server's
+	// statements and commands, and the CPU of the one side run alone (with both, runRate reads
+	// each side's CPU in its own turns).
+	served := o.url
+	if o.target == "floor" {
+		served = o.floorURL
 	}
-	before, err := scrape()
+	before, err := scrapeMetrics(ctx, g.http, served)
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s/metrics: %w", served, err)
 	}
 	var reps []*report
 	switch o.mode {
@@ -184,9 +175,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return fmt.Errorf("unknown -mode %q", o.mode)
 	}
-	after, err := scrape()
+	after, err := scrapeMetrics(ctx, g.http, served)
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s/metrics: %w", served, err)
 	}
 	selfCPU := ownCPU() - self0
 	answeredAll := 0
@@ -197,20 +188,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	for _, rep := range reps {
 		if rep.Target == "graphql" {
-			rep.addCosts(before["graphql"], after["graphql"])
+			rep.addCosts(before, after)
 		}
 		answered := 0
 		for _, r := range rep.Ops {
 			answered += r.Count
 		}
 		if answered > 0 {
-			// The warm-up ran at the same pace; its operations cost CPU too. Each process
-			// serves one side, so its CPU is that side's; the generator's is shared by all.
+			// The warm-up ran at the same pace; its operations cost CPU too. The generator's
+			// own CPU is shared by all the operations it ran.
 			scale := (o.warmup + o.duration).Seconds() / o.duration.Seconds()
-			cpu := after[rep.Target][metricCPU][""] - before[rep.Target][metricCPU][""]
-			rep.ServerCPUms = cpu * 1000 / (float64(answered) * scale)
 			if o.target == "both" {
 				rep.ServerCPUms = rep.turnCPUms
+			} else {
+				rep.ServerCPUms = (after[metricCPU][""] - before[metricCPU][""]) * 1000 / (float64(answered) * scale)
 			}
 			rep.GeneratorCPUms = selfCPU.Seconds() * 1000 / (float64(answeredAll) * scale)
 		}

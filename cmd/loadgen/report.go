@@ -132,7 +132,7 @@ func (g *generator) runRate(ctx context.Context) []*report {
 		run    func(*vu, context.Context) error
 		rec    *recorder
 		// cpu is the CPU time its process spent during its own turns (with -target both), and
-		// arrivals how many operations were started in them, warm-up included.
+		// arrivals how many operations were due in them, warm-up included.
 		cpu      float64
 		arrivals atomic.Int64
 	}
@@ -249,7 +249,7 @@ func (g *generator) runRate(ctx context.Context) []*report {
 					return m[metricCPU][""]
 				}
 				for k := time.Duration(0); k*g.o.slice < phase.d && ctx.Err() == nil; k++ {
-					s := sides[int(k)%len(sides)]
+					s := sideAt(k * g.o.slice)
 					from := cpuAt(s)
 					turnEnd := start.Add(min((k+1)*g.o.slice, phase.d))
 					time.Sleep(time.Until(turnEnd))
@@ -334,7 +334,7 @@ type report struct {
 	// server, Postgres and Redis.
 	GeneratorCPUms float64 `json:"generatorCpuMsPerOp,omitempty"`
 	// turnCPUms is, with -target both, the CPU the side's process spent in its own turns per
-	// operation started in them, warm-up included; 0 when one side ran alone.
+	// operation due in them, warm-up included; 0 when one side ran alone.
 	turnCPUms float64
 }
 
