@@ -207,6 +207,11 @@ func (p *rewrites) rewrite(path string) error {
 //   - a scalar field's "does not have child fields" error is made once, not on every field of
 //     every answer.
 //
+//   - the operation no longer builds the map of input unmarshalers that gqlgen puts in every
+//     operation's context (ten bound methods, their reflected types and a map, per request):
+//     only graphql.UnmarshalInputFromContext reads it, and nothing in the server calls that
+//     (TestNothingReadsTheUnmarshalerMap keeps it so).
+//
 //   - a plain leaf, a String, ID, Int or Boolean field read straight from a struct field of the
 //     model, is written by its marshaler directly: gqlgen gives each such field a field context,
 //     a context, a deferred recover, two closures and two boxings of the value, for a read that
@@ -313,6 +318,13 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	collects := strings.Count(code, gqlgenCollect)
 	code = strings.ReplaceAll(code, gqlgenCollect, cachedCollect)
 
+	unmarshalerMaps := 0
+	if built := unmarshalerMapBuilt.FindAllStringIndex(code, -1); len(built) == 1 {
+		code = code[:built[0][0]] + code[built[0][1]:]
+		unmarshalerMaps = strings.Count(code, unmarshalerMapPut)
+		code = strings.ReplaceAll(code, unmarshalerMapPut, "")
+	}
+
 	var report strings.Builder
 	if len(chosen) > 0 {
 		code += "\n// The fields run on goroutines of their own: a list whose selection reaches none of them is\n" +
@@ -323,8 +335,9 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 		code += "}\n"
 		fmt.Fprintf(&report, "lists marshaled in order unless the selection reaches a resolver: %s\n", strings.Join(sortedKeys(chosen), ", "))
 	}
-	if strings.Contains(code, "graphqlexec.") {
-		// The import goes in a group of its own at the end of the import block.
+	if strings.Contains(code, "graphqlexec.") && !strings.Contains(code, "\n\t"+inOrderImport+"\n") {
+		// The import goes in a group of its own at the end of the import block, unless gqlgen
+		// wrote it already for a scalar gqlgen.yml maps to graphqlexec.
 		if start := strings.Index(code, "\nimport (\n"); start >= 0 {
 			if end := strings.Index(code[start:], "\n)\n"); end >= 0 {
 				end += start
@@ -340,6 +353,7 @@ func (p *rewrites) rewriteSource(src string) (string, string) {
 	fmt.Fprintf(&report, "objects written by graphqlexec.Object: %d\n", objects)
 	fmt.Fprintf(&report, "objects collecting their fields through graphqlexec's cache: %d\n", collects)
 	fmt.Fprintf(&report, "plain leaves written directly: %d\n", leaves)
+	fmt.Fprintf(&report, "operation kinds no longer given the input unmarshalers' map: %d\n", unmarshalerMaps)
 	fmt.Fprintf(&report, "fields of all-leaf objects written directly when set: %s\n", strings.Join(sortedKeys(directObjects), ", "))
 	fmt.Fprintf(&report, "fields of other objects written directly when set and asking for leaves only: %s\n", strings.Join(sortedKeys(checkedObjects), ", "))
 
@@ -428,7 +442,13 @@ var (
 	// objectField is a field function whose resolver returns a struct field of obj holding a
 	// pointer to a model type: the groups are the struct field, the type and its marshaler.
 	objectField = structFieldResolve(`\*model\.(\w+)`, `(marshal[NO][^\s(]+)`)
+
+	// unmarshalerMapBuilt is Exec's building of the input unmarshalers' map, and
+	// unmarshalerMapPut its putting the map in the context, once per kind of operation.
+	unmarshalerMapBuilt = regexp.MustCompile(`\tinputUnmarshalMap := graphql\.BuildUnmarshalerMap\(\n(?:\t\tec\.\w+,\n)*\t\)\n`)
 )
+
+const unmarshalerMapPut = "ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)\n"
 
 const (
 	deferredGroup = `	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))

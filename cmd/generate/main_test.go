@@ -1,6 +1,10 @@
 package main
 
 import (
+	"go/format"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -224,5 +228,85 @@ func TestRewriteSource(t *testing.T) {
 	}
 	if strings.Contains(code, "errors.New(\"field of type String does not have child fields\"))") {
 		t.Error("a scalar field still makes its error on every call")
+	}
+}
+
+// execSample is gqlgen's Exec as it starts, with the map of input unmarshalers, for a schema
+// with queries and mutations; graphqlexec is imported already, as a scalar mapped to it makes
+// gqlgen do.
+const execSample = `package graph
+
+import (
+	"context"
+	"storefront/graphqlexec"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	opCtx := graphql.GetOperationContext(ctx)
+	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
+	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAddressInput,
+		ec.unmarshalInputCartLineInput,
+	)
+	first := true
+	switch opCtx.Operation.Operation {
+	case ast.Query:
+		ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+		return ec._Query(ctx, opCtx.Operation.SelectionSet)
+	case ast.Mutation:
+		ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+		return ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+	}
+	return graphqlexec.Nothing(first)
+}
+`
+
+// TestRewriteSourceDropsTheUnmarshalerMap: the map is neither built nor put in the context, and
+// an import of graphqlexec that gqlgen wrote is not written twice.
+func TestRewriteSourceDropsTheUnmarshalerMap(t *testing.T) {
+	code, report := (&rewrites{}).rewriteSource(execSample)
+	for _, gone := range []string{"BuildUnmarshalerMap", "WithUnmarshalerMap", "inputUnmarshalMap"} {
+		if strings.Contains(code, gone) {
+			t.Errorf("rewritten Exec still has %s:\n%s", gone, code)
+		}
+	}
+	if n := strings.Count(code, inOrderImport); n != 1 {
+		t.Errorf("graphqlexec imported %d times; want once:\n%s", n, code)
+	}
+	if !strings.Contains(report, "operation kinds no longer given the input unmarshalers' map: 2\n") {
+		t.Errorf("report: %s", report)
+	}
+	if _, err := format.Source([]byte(code)); err != nil {
+		t.Errorf("rewritten Exec does not parse: %v", err)
+	}
+}
+
+// TestNothingReadsTheUnmarshalerMap: graphql.UnmarshalInputFromContext reads the map the
+// rewrite no longer builds, so no code of the server may call it.
+func TestNothingReadsTheUnmarshalerMap(t *testing.T) {
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "bench-results" || d.Name() == "bin" || d.Name() == ".data") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasPrefix(path, filepath.Join(root, "cmd", "generate")) {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(src), "UnmarshalInputFromContext") || strings.Contains(string(src), "UnmarshalerMap") {
+			t.Errorf("%s reads or builds the input unmarshalers' map, which Exec no longer provides", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
