@@ -149,7 +149,14 @@ func (a *App) observe(next http.Handler) http.Handler {
 			if upgraded {
 				msg = "websocket closed"
 			}
-			a.log.LogAttrs(r.Context(), slog.LevelInfo, msg, attrs...)
+			// The record is handed to the handler directly, without the caller's pc that
+			// LogAttrs walks the stack for on every request: no handler here writes the source,
+			// and this line would be it for every access log line anyway.
+			if h := a.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+				record := slog.NewRecord(start.Add(d), slog.LevelInfo, msg, 0)
+				record.AddAttrs(attrs...)
+				_ = h.Handle(r.Context(), record)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

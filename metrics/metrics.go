@@ -105,9 +105,13 @@ func Collectors() []prometheus.Collector {
 // whose duration is the life of the stream.
 func Operation(opType, name, outcome string, d time.Duration) {
 	name = operationLabel(name)
-	operations.WithLabelValues(opType, name, outcome).Inc()
+	operationCounts.get([3]string{opType, name, outcome}, func() prometheus.Counter {
+		return operations.WithLabelValues(opType, name, outcome)
+	}).Inc()
 	if opType != "subscription" && outcome != "rejected" {
-		operationDuration.WithLabelValues(opType, name).Observe(d.Seconds())
+		operationDurations.get([2]string{opType, name}, func() prometheus.Observer {
+			return operationDuration.WithLabelValues(opType, name)
+		}).Observe(d.Seconds())
 	}
 }
 
@@ -115,21 +119,31 @@ func Operation(opType, name, outcome string, d time.Duration) {
 // operation's series, so a load test can read the cost of each operation from two scrapes.
 func OperationCost(opType, name string, sqlStatements, redisCommands int64) {
 	name = operationLabel(name)
-	operationSQL.WithLabelValues(opType, name).Add(float64(sqlStatements))
-	operationRedis.WithLabelValues(opType, name).Add(float64(redisCommands))
+	cost := operationCosts.get([2]string{opType, name}, func() costSeries {
+		return costSeries{operationSQL.WithLabelValues(opType, name), operationRedis.WithLabelValues(opType, name)}
+	})
+	cost.sql.Add(float64(sqlStatements))
+	cost.redis.Add(float64(redisCommands))
 }
 
 // RootField counts one requested root field.
-func RootField(opType, field string) { rootFields.WithLabelValues(opType, field).Inc() }
+func RootField(opType, field string) {
+	rootFieldCounts.get([2]string{opType, field}, func() prometheus.Counter {
+		return rootFields.WithLabelValues(opType, field)
+	}).Inc()
+}
 
 // GraphQLError counts an error returned to a client under its extensions.code.
 func GraphQLError(code string) { graphqlErrors.WithLabelValues(code).Inc() }
 
 // HTTPRequest records an HTTP request on a route (a registered pattern, never the raw path).
 func HTTPRequest(route string, status int, d time.Duration, timed bool) {
-	httpRequests.WithLabelValues(route, statusClass(status)).Inc()
+	class := statusClass(status)
+	httpCounts.get([2]string{route, class}, func() prometheus.Counter {
+		return httpRequests.WithLabelValues(route, class)
+	}).Inc()
 	if timed {
-		httpDuration.WithLabelValues(route).Observe(d.Seconds())
+		httpDurations.get(route, func() prometheus.Observer { return httpDuration.WithLabelValues(route) }).Observe(d.Seconds())
 	}
 }
 
@@ -236,7 +250,7 @@ func statusClass(status int) string {
 const maxOperationNames = 200
 
 var (
-	opNamesMu sync.Mutex
+	opNamesMu sync.RWMutex
 	opNames   = map[string]struct{}{}
 )
 
@@ -246,6 +260,12 @@ func operationLabel(name string) string {
 	}
 	if len(name) > 64 || !validName(name) {
 		return "_other"
+	}
+	opNamesMu.RLock()
+	_, known := opNames[name]
+	opNamesMu.RUnlock()
+	if known {
+		return name
 	}
 	opNamesMu.Lock()
 	defer opNamesMu.Unlock()
@@ -267,4 +287,44 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// The series of the vectors every request touches, bound to their label values once: a
+// vector's WithLabelValues hashes and compares the values on every call, which, over the
+// seven series of a GraphQL request, cost more than the counting. Every label set here is
+// bounded (routes, the schema's root fields, operationLabel's names), so the caches are too.
+var (
+	operationCounts    seriesCache[[3]string, prometheus.Counter]
+	operationDurations seriesCache[[2]string, prometheus.Observer]
+	operationCosts     seriesCache[[2]string, costSeries]
+	rootFieldCounts    seriesCache[[2]string, prometheus.Counter]
+	httpCounts         seriesCache[[2]string, prometheus.Counter]
+	httpDurations      seriesCache[string, prometheus.Observer]
+)
+
+// costSeries is an operation's SQL and Redis counters.
+type costSeries struct{ sql, redis prometheus.Counter }
+
+// A seriesCache maps label values to the series bound to them.
+type seriesCache[K comparable, S any] struct {
+	mu     sync.RWMutex
+	series map[K]S
+}
+
+// get returns the series of key, binding it with bind the first time.
+func (c *seriesCache[K, S]) get(key K, bind func() S) S {
+	c.mu.RLock()
+	s, ok := c.series[key]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = bind()
+	c.mu.Lock()
+	if c.series == nil {
+		c.series = map[K]S{}
+	}
+	c.series[key] = s
+	c.mu.Unlock()
+	return s
 }

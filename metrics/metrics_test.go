@@ -3,9 +3,12 @@ package metrics
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Client-chosen operation names cannot grow the series without bound.
@@ -62,4 +65,69 @@ func gather(t *testing.T, reg *prometheus.Registry) []float64 {
 		}
 	}
 	return out
+}
+
+// The series bound once count what the vectors' own series count, from many goroutines at once.
+func TestBoundSeriesCountUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	const goroutines, each = 8, 250
+	route := "POST /bound-series-test"
+	// TestOperationLabelIsBounded may fill the names first, and this one is then "_other".
+	name := operationLabel("BoundSeriesTest")
+	series := map[string]prometheus.Counter{
+		"http requests": httpRequests.WithLabelValues(route, "2xx"),
+		"operations":    operations.WithLabelValues("query", name, "ok"),
+		"SQL":           operationSQL.WithLabelValues("query", name),
+		"Redis":         operationRedis.WithLabelValues("query", name),
+		"root fields":   rootFields.WithLabelValues("query", "boundSeriesTest"),
+	}
+	before := map[string]float64{}
+	for what, c := range series {
+		before[what] = counterValue(t, c)
+	}
+	durations := operationDuration.WithLabelValues("query", name).(prometheus.Histogram)
+	durationsBefore := sampleCount(t, durations)
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				HTTPRequest(route, 200, time.Millisecond, true)
+				Operation("query", "BoundSeriesTest", "ok", time.Millisecond)
+				OperationCost("query", "BoundSeriesTest", 1, 1)
+				RootField("query", "boundSeriesTest")
+			}
+		}()
+	}
+	wg.Wait()
+	const n = goroutines * each
+	for what, c := range series {
+		if got := counterValue(t, c) - before[what]; got != n {
+			t.Errorf("%s: counted %v; want %d", what, got, n)
+		}
+	}
+	if got := sampleCount(t, durations) - durationsBefore; got != n {
+		t.Errorf("operation durations: %d observed; want %d", got, n)
+	}
+}
+
+// counterValue reads one counter series.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+// sampleCount reads how many values one histogram series has observed.
+func sampleCount(t *testing.T, h prometheus.Histogram) uint64 {
+	t.Helper()
+	var m dto.Metric
+	if err := h.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
 }
