@@ -83,10 +83,10 @@ func TestBoundSeriesCountUnderConcurrency(t *testing.T) {
 	}
 	before := map[string]float64{}
 	for what, c := range series {
-		before[what] = counterValue(t, c)
+		before[what] = written(t, c).GetCounter().GetValue()
 	}
-	durations := operationDuration.WithLabelValues("query", name).(prometheus.Histogram)
-	durationsBefore := sampleCount(t, durations)
+	durations := operationDuration.WithLabelValues("query", name).(prometheus.Metric)
+	durationsBefore := written(t, durations).GetHistogram().GetSampleCount()
 	var wg sync.WaitGroup
 	for g := 0; g < goroutines; g++ {
 		wg.Add(1)
@@ -103,31 +103,21 @@ func TestBoundSeriesCountUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	const n = goroutines * each
 	for what, c := range series {
-		if got := counterValue(t, c) - before[what]; got != n {
+		if got := written(t, c).GetCounter().GetValue() - before[what]; got != n {
 			t.Errorf("%s: counted %v; want %d", what, got, n)
 		}
 	}
-	if got := sampleCount(t, durations) - durationsBefore; got != n {
+	if got := written(t, durations).GetHistogram().GetSampleCount() - durationsBefore; got != n {
 		t.Errorf("operation durations: %d observed; want %d", got, n)
 	}
 }
 
-// counterValue reads one counter series.
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+// written reads one series' current state.
+func written(t *testing.T, series prometheus.Metric) *dto.Metric {
 	t.Helper()
 	var m dto.Metric
-	if err := c.Write(&m); err != nil {
+	if err := series.Write(&m); err != nil {
 		t.Fatal(err)
 	}
-	return m.GetCounter().GetValue()
-}
-
-// sampleCount reads how many values one histogram series has observed.
-func sampleCount(t *testing.T, h prometheus.Histogram) uint64 {
-	t.Helper()
-	var m dto.Metric
-	if err := h.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetHistogram().GetSampleCount()
+	return &m
 }
