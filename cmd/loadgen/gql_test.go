@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// TestGQLDecodesTheAnswerOnce: the data lands in out, a GraphQL error becomes the call's error
-// even beside data, an answer nobody reads is still checked, and one that is not JSON fails.
-func TestGQLDecodesTheAnswerOnce(t *testing.T) {
+// TestGQLAnswers: the data lands in out, a GraphQL error becomes the call's error even beside
+// data, an answer nobody reads is still checked, and one that is not JSON fails.
+func TestGQLAnswers(t *testing.T) {
 	t.Parallel()
 	answers := map[string]string{
 		"data":     `{"data":{"cart":{"id":"c1","lines":[{"id":"l1"},{"id":"l2"}]}}}`,
@@ -19,7 +19,8 @@ func TestGQLDecodesTheAnswerOnce(t *testing.T) {
 		"broken":   `{"data":{"cart":`,
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(answers[r.Header.Get("Authorization")[len("Bearer "):]]))
+		// The bearer token names the answer to give.
+		_, _ = w.Write([]byte(answers[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]))
 	}))
 	defer srv.Close()
 	g := &generator{o: options{url: srv.URL}, http: srv.Client()}
@@ -40,9 +41,8 @@ func TestGQLDecodesTheAnswerOnce(t *testing.T) {
 	if err := g.gql(ctx, "data", "query { cart }", nil, nil); err != nil {
 		t.Fatalf("an answer decoded into nothing: %v", err)
 	}
-	for _, token := range []string{"error", "nulldata"} {
-		err := g.gql(ctx, token, "query { cart }", nil, &out)
-		if want := map[string]string{"error": "cart not found", "nulldata": "boom"}[token]; err == nil || err.Error() != want {
+	for token, want := range map[string]string{"error": "cart not found", "nulldata": "boom"} {
+		if err := g.gql(ctx, token, "query { cart }", nil, &out); err == nil || err.Error() != want {
 			t.Fatalf("%s: got %v, want %q", token, err, want)
 		}
 	}
