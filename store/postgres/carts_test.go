@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -265,5 +266,63 @@ func TestCartUpdateForUser(t *testing.T) {
 	_, err = store.UpdateForUser(ctx, 999_999, "user-cart-nobody-000000", nil, addLine(ids[0]))
 	if !errors.Is(err, apperr.ErrNotFound) {
 		t.Errorf("cart of a user who does not exist: %v; want apperr.ErrNotFound", err)
+	}
+}
+
+// TestCartChangesRunGenericPlans: the reads of a cart change never get a custom plan, which Postgres
+// would otherwise make for (at least) the first five executions on a connection and, for the
+// reads of the cart's lines and products, went on making on some. On a pool of one connection
+// every change runs on the connection whose prepared statements are then inspected.
+func TestCartChangesRunGenericPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	seed, dbURL := testsupport.NewPool(t)
+	ids := newProducts(t, seed, 100, 200, 300, 400, 500, 600, 700, 800)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	u.RawQuery = q.Encode()
+	pool, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := postgres.NewCarts(pool)
+	c, err := store.CreateGuest(ctx, "cart-generic-plans-00000", []int64{ids[0]}, addLine(ids[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[1:] {
+		if _, err := store.Update(ctx, c.ID, []int64{id}, addLine(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	rows, err := pool.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+		WHERE statement LIKE '%FROM cart_lines l%' OR statement LIKE '%FROM carts c WHERE c.id = $1 FOR UPDATE%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type plans struct {
+		statement       string
+		generic, custom int64
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (plans, error) {
+		var p plans
+		return p, r.Scan(&p.statement, &p.generic, &p.custom)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 3 { // the lock, the lines read, the products read
+		t.Fatalf("found %d of the cart change's reads among the prepared statements: %+v", len(got), got)
+	}
+	for _, p := range got {
+		if p.custom != 0 || p.generic == 0 {
+			t.Errorf("%d custom and %d generic plans for %.80q; want generic plans only", p.custom, p.generic, p.statement)
+		}
 	}
 }
