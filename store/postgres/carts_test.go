@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -278,14 +277,7 @@ func TestCartChangesRunGenericPlans(t *testing.T) {
 	ctx := context.Background()
 	seed, dbURL := testsupport.NewPool(t)
 	ids := newProducts(t, seed, 100, 200, 300, 400, 500, 600, 700, 800)
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("pool_max_conns", "1")
-	u.RawQuery = q.Encode()
-	pool, err := postgres.Open(ctx, u.String())
+	pool, err := postgres.Open(ctx, withPoolSize(t, dbURL, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
