@@ -345,13 +345,11 @@ func (s *Carts) change(ctx context.Context, productIDs []int64, fn cart.UpdateFu
 
 // genericPlans makes the statements of a cart change run their prepared statements' generic plans,
 // for the rest of the transaction. Left to choose, Postgres kept planning the lines and the
-// products reads afresh on some connections: in a floor run of 11,500 cart adds at 500/s
-// (pg_stat_statements), the products read was planned 1,631 times for 1.2 s and the lines read
-// 1,651 times, while the statements of the same transaction that read no cart_lines were planned
-// 97 times each, about six per connection. A cart change's statements look up by primary and
-// unique keys, so the generic plan is the plan a custom one would pick. With this setting, in
-// the same run, the products read was planned 62 times (one plan on a fresh connection costs
-// milliseconds: its catalog caches are cold) and the lines read 60 times.
+// products reads afresh on some connections, and planning them cost more than running them. A
+// cart change's statements look up by primary and unique keys, so the generic plan is the plan a
+// custom one would pick. It is set per transaction, not per connection: how many rows a
+// catalog search matches depends on its text, which only a custom plan sees. docs/SCALING.md
+// has the plan counts measured before and after.
 const genericPlans = `SET LOCAL plan_cache_mode = force_generic_plan`
 
 // prefetchedCatalog is a change's catalog when the products were read with the locked cart: the
